@@ -1,0 +1,298 @@
+using System.Runtime.ExceptionServices;
+using Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx;
+
+public sealed partial class EventLoop
+{
+    private readonly List<WorkItem> _due = [];
+    private readonly List<(ILoopSource Source, Token Token, Readiness Readiness)> _synthetic = [];
+    private int _dispatchThread;
+    private Phase _phase;
+    private int _eventCursor;
+    private int _eventCount;
+    private int _dueCursor;
+    private int _syntheticCursor;
+    private List<Exception>? _failures;
+
+    /// <summary>Where an interrupted dispatch resumes; <see cref="Phase.None"/> when none is in progress.</summary>
+    private enum Phase
+    {
+        None,
+        Synthetic,
+        Events,
+        Timers,
+        Actions,
+        Idles,
+    }
+
+    /// <summary>The source whose event is being delivered, so that its own Disable/Update/Remove are deferred.</summary>
+    internal ILoopSource? CurrentSource { get; private set; }
+
+    /// <summary>Whether the calling thread is the one dispatching right now.</summary>
+    internal bool OnLoopThread => Volatile.Read(ref _dispatchThread) == Environment.CurrentManagedThreadId;
+
+    /// <summary>
+    /// Runs one iteration: waits for events (at most <paramref name="timeout"/>, or until the earliest timer), then
+    /// delivers fd, ping, channel and signal events, due timers, scheduled actions and idle callbacks.
+    /// </summary>
+    /// <param name="timeout">Longest wait: null waits until something happens, <see cref="TimeSpan.Zero"/> polls.</param>
+    /// <remarks>
+    /// An exception thrown by an observer or a scheduled action comes out of this method once the delivery in
+    /// progress has reached every subscriber; everything not yet delivered stays pending and is delivered by the
+    /// next call (which then does not wait). Several such exceptions come out as one <see cref="AggregateException"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative.</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    /// <exception cref="InvalidOperationException">Called from a callback of this loop, or while another thread dispatches.</exception>
+    /// <exception cref="LoopException">epoll_wait failed (other than EINTR, which is retried).</exception>
+    public void Dispatch(TimeSpan? timeout = null)
+    {
+        ValidateTimeout(timeout);
+        ThrowIfDisposed();
+        EnterDispatch();
+        try
+        {
+            DispatchCore(timeout is { } t ? t.Ticks : -1);
+        }
+        finally
+        {
+            LeaveDispatch();
+        }
+    }
+
+    private void EnterDispatch()
+    {
+        if (!TryEnterDispatch())
+        {
+            int owner = Volatile.Read(ref _dispatchThread);
+            throw new InvalidOperationException(owner == Environment.CurrentManagedThreadId
+                ? "Dispatch cannot be re-entered from a callback of the same event loop."
+                : $"The event loop is already dispatching on managed thread {owner}; one thread dispatches at a time.");
+        }
+    }
+
+    private bool TryEnterDispatch() =>
+        Interlocked.CompareExchange(ref _dispatchThread, Environment.CurrentManagedThreadId, 0) == 0;
+
+    private void ExitDispatch() => Volatile.Write(ref _dispatchThread, 0);
+
+    private void LeaveDispatch()
+    {
+        try
+        {
+            if (_disposed)
+            {
+                Teardown();
+            }
+        }
+        finally
+        {
+            ExitDispatch();
+        }
+    }
+
+    private void DispatchCore(long timeoutTicks)
+    {
+        if (_phase == Phase.None)
+        {
+            Wait(timeoutTicks);
+        }
+
+        if (_phase == Phase.Synthetic)
+        {
+            while (_syntheticCursor < _synthetic.Count)
+            {
+                var (source, token, readiness) = _synthetic[_syntheticCursor++];
+                Deliver(source, readiness, token);
+                if (ShouldStop())
+                {
+                    return;
+                }
+            }
+
+            _synthetic.Clear();
+            _phase = Phase.Events;
+        }
+
+        if (_phase == Phase.Events)
+        {
+            while (_eventCursor < _eventCount)
+            {
+                int i = _eventCursor++;
+                ulong data = _epoll.DataAt(i);
+                if (data == WakerToken)
+                {
+                    _waker.Read();
+                    continue;
+                }
+
+                ILoopSource? source = Lookup(data);
+                if (source is not null)
+                {
+                    Deliver(source, Readiness.FromEpoll(_epoll.EventsAt(i)), new Token(data));
+                    if (ShouldStop())
+                    {
+                        return;
+                    }
+                }
+            }
+
+            _phase = Phase.Timers;
+            CollectDueTimers();
+        }
+
+        if (_phase == Phase.Timers)
+        {
+            while (_dueCursor < _due.Count)
+            {
+                WorkItem item = _due[_dueCursor++];
+                item.Invoke();
+                if (ShouldStop())
+                {
+                    return;
+                }
+            }
+
+            _due.Clear();
+            _phase = Phase.Actions;
+            lock (Gate)
+            {
+                (_ready, _running) = (_running, _ready);
+            }
+        }
+
+        if (_phase == Phase.Actions)
+        {
+            while (_running.TryDequeue(out WorkItem? item))
+            {
+                item.Invoke();
+                if (ShouldStop())
+                {
+                    return;
+                }
+            }
+
+            _phase = Phase.Idles;
+            lock (Gate)
+            {
+                (_idles, _runningIdles) = (_runningIdles, _idles);
+            }
+        }
+
+        if (_phase == Phase.Idles)
+        {
+            while (_runningIdles.TryDequeue(out Idle? idle))
+            {
+                idle.Run(this);
+                if (ShouldStop())
+                {
+                    return;
+                }
+            }
+
+            _phase = Phase.None;
+        }
+    }
+
+    /// <summary>Before-sleep hooks, then epoll with a timeout bounded by the earliest timer and by pending work.</summary>
+    private void Wait(long timeoutTicks)
+    {
+        bool synthetic = RunBeforeSleepHooks();
+        Interlocked.Exchange(ref _wakeArmed, 1);
+        long wait = timeoutTicks;
+        lock (Gate)
+        {
+            if (synthetic || _ready.Count > 0 || _stopRequested || _disposed || Interlocked.Exchange(ref _wakeRequested, 0) == 1)
+            {
+                wait = 0;
+            }
+            else if (_timers.Count > 0)
+            {
+                long next = _timers.NextDeadline;
+                long now = NowTicks;
+                long untilTimer = next <= now ? 0 : IsVirtual ? -1 : next - now;
+                if (untilTimer >= 0 && (wait < 0 || untilTimer < wait))
+                {
+                    wait = untilTimer;
+                }
+            }
+        }
+
+        int count;
+        try
+        {
+            count = _epoll.Wait(wait);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _wakeArmed, 0);
+        }
+
+        _eventCount = count;
+        _eventCursor = 0;
+        RunBeforeHandleEventsHooks();
+        _syntheticCursor = 0;
+        _phase = Phase.Synthetic;
+    }
+
+    private void CollectDueTimers()
+    {
+        _dueCursor = 0;
+        long now = NowTicks;
+        lock (Gate)
+        {
+            while (_timers.PopDue(now) is { } item)
+            {
+                _due.Add(item);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Delivers one event to one source and then applies what its callbacks asked for (Disable, Update, Remove).
+    /// An exception escaping the source itself (not its observers) means the source failed: OnError, unregistered.
+    /// </summary>
+    private void Deliver(ILoopSource source, Readiness readiness, Token token)
+    {
+        CurrentSource = source;
+        try
+        {
+            source.OnReady(readiness, token);
+        }
+        catch (Exception e)
+        {
+            CurrentSource = null;
+            source.Fail(e);
+        }
+        finally
+        {
+            CurrentSource = null;
+        }
+
+        source.AfterCallback();
+    }
+
+    /// <summary>Runs a timer-driven source's event with the same deferral rules as fd events.</summary>
+    internal void DeliverTimer(ILoopSource source) => Deliver(source, Readiness.ReadableOnly, default);
+
+    /// <summary>Records an exception thrown by user code; it comes out of <see cref="Dispatch(TimeSpan?)"/> at the next boundary.</summary>
+    internal void RecordFailure(Exception e) => (_failures ??= []).Add(e);
+
+    /// <summary>Called between deliveries: stop the dispatch (keeping its cursors) if user code threw or the loop was disposed.</summary>
+    private bool ShouldStop()
+    {
+        if (_failures is { } failures)
+        {
+            _failures = null;
+            if (failures.Count == 1)
+            {
+                ExceptionDispatchInfo.Capture(failures[0]).Throw();
+            }
+
+            throw new AggregateException(failures);
+        }
+
+        return _disposed;
+    }
+}

@@ -1,0 +1,70 @@
+namespace Calloop.Rx;
+
+public sealed partial class EventLoop
+{
+    private readonly List<ILoopSource> _lifecycleSources = [];
+    private readonly List<(Readiness Readiness, Token Token)> _hookEvents = [];
+
+    /// <summary>Caller holds the gate.</summary>
+    internal void AddLifecycleSourceLocked(ILoopSource source) => _lifecycleSources.Add(source);
+
+    /// <summary>Caller holds the gate.</summary>
+    internal void RemoveLifecycleSourceLocked(ILoopSource source) => _lifecycleSources.Remove(source);
+
+    private ILoopSource[] SnapshotLifecycleSources()
+    {
+        lock (Gate)
+        {
+            return _lifecycleSources.Count == 0 ? [] : [.. _lifecycleSources];
+        }
+    }
+
+    /// <summary>calloop's before_sleep phase: sources may inject one synthetic event each, which makes the wait a poll.</summary>
+    private bool RunBeforeSleepHooks()
+    {
+        _synthetic.Clear();
+        foreach (ILoopSource source in SnapshotLifecycleSources())
+        {
+            try
+            {
+                if (source.BeforeSleep(out Token token, out Readiness readiness) && token.SameRegistration(source.Token))
+                {
+                    _synthetic.Add((source, token, readiness));
+                }
+            }
+            catch (Exception e)
+            {
+                source.Fail(e);
+            }
+        }
+
+        return _synthetic.Count > 0;
+    }
+
+    /// <summary>calloop's before_handle_events phase: each source sees its real events of this poll before any is processed.</summary>
+    private void RunBeforeHandleEventsHooks()
+    {
+        ILoopSource[] sources = SnapshotLifecycleSources();
+        foreach (ILoopSource source in sources)
+        {
+            _hookEvents.Clear();
+            for (int i = 0; i < _eventCount; i++)
+            {
+                var token = new Token(_epoll.DataAt(i));
+                if (_epoll.DataAt(i) != WakerToken && token.SameRegistration(source.Token))
+                {
+                    _hookEvents.Add((Readiness.FromEpoll(_epoll.EventsAt(i)), token));
+                }
+            }
+
+            try
+            {
+                source.BeforeHandleEvents(_hookEvents);
+            }
+            catch (Exception e)
+            {
+                source.Fail(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using Calloop.Rx.Interop;
+using Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx;
+
+/// <summary>
+/// A callback loop over one epoll instance, in the manner of Rust's calloop. Whoever calls
+/// <see cref="Dispatch(TimeSpan?)"/> or <see cref="Run(TimeSpan?, Action{EventLoop}?)"/> is the loop thread:
+/// every event source's notifications and every action scheduled on <see cref="Scheduler"/> run there, one at a
+/// time, only inside a dispatch.
+/// </summary>
+/// <remarks>
+/// <para>Thread safety: <see cref="Stop"/>, <see cref="WakeUp"/>, <see cref="InsertIdle(Action)"/>, the source
+/// factories, <c>Subscribe</c>, subscription disposal, scheduling and the senders of pings and channels may be
+/// used from any thread and never wait for the loop. <see cref="Dispatch(TimeSpan?)"/>, <see cref="Run(TimeSpan?, Action{EventLoop}?)"/>
+/// and the virtual-time methods run on one thread at a time.</para>
+/// <para>One dispatch: wait for fds (bounded by the earliest timer) → fd, ping, channel and signal events in kernel
+/// order → due timers and timed actions by (deadline, scheduling order) → immediate actions → idle callbacks.</para>
+/// </remarks>
+public sealed partial class EventLoop : IDisposable
+{
+    /// <summary>epoll data of the loop's own waker eventfd; no source slot can produce it.</summary>
+    private const ulong WakerToken = ulong.MaxValue;
+
+    private readonly Epoll _epoll;
+    private readonly EventFd _waker;
+    private readonly long _originTimestamp;
+    private readonly DateTimeOffset _anchor;
+    private readonly TimerHeap _timers = new();
+    private readonly HashSet<ILoopSource> _liveSources = [];
+    private Queue<WorkItem> _ready = new();
+    private Queue<WorkItem> _running = new();
+    private Queue<Idle> _idles = new();
+    private Queue<Idle> _runningIdles = new();
+    private long _virtualNow;
+    private long _sequence;
+    private int _wakeArmed;
+    private int _wakeRequested;
+    private volatile bool _stopRequested;
+    private volatile bool _disposed;
+    private bool _tornDown;
+
+    /// <summary>Creates a loop on the real monotonic clock.</summary>
+    /// <exception cref="LoopException">epoll or the waker eventfd could not be created.</exception>
+    public EventLoop()
+        : this(LoopClock.Real)
+    {
+    }
+
+    /// <summary>Creates a loop on the given clock: <see cref="LoopClock.Real"/>, or <see cref="LoopClock.Virtual(DateTimeOffset)"/> for deterministic tests.</summary>
+    /// <exception cref="LoopException">epoll or the waker eventfd could not be created.</exception>
+    public EventLoop(LoopClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        IsVirtual = clock.IsVirtual;
+        _originTimestamp = Stopwatch.GetTimestamp();
+        _anchor = clock.IsVirtual ? clock.Start : DateTimeOffset.UtcNow;
+        _epoll = new Epoll();
+        try
+        {
+            _waker = new EventFd("EventLoop waker");
+            _epoll.Add(_waker.Fd, Sys.EpollIn, WakerToken, "EventLoop waker");
+        }
+        catch
+        {
+            _waker?.Dispose();
+            _epoll.Dispose();
+            throw;
+        }
+
+        Scheduler = new LoopScheduler(this);
+        Poller = new Poller(this);
+    }
+
+    /// <summary>The loop as an Rx scheduler: work runs on the loop thread during dispatch.</summary>
+    public LoopScheduler Scheduler { get; }
+
+    /// <summary>Whether the loop runs on a virtual clock (see <see cref="AdvanceBy(TimeSpan)"/>).</summary>
+    public bool IsVirtual { get; }
+
+    /// <summary>The loop's current time: the real clock, or the virtual clock's current value.</summary>
+    public DateTimeOffset Now => ToDateTimeOffset(NowTicks);
+
+    /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>The registration handle custom sources use to (un)register their fds.</summary>
+    internal Poller Poller { get; }
+
+    /// <summary>The lock guarding registrations, the timer heap and the queues. Never held while user code runs.</summary>
+    internal object Gate { get; } = new();
+
+    internal Epoll Epoll => _epoll;
+
+    /// <summary>Loop time in ticks since the loop's origin.</summary>
+    internal long NowTicks => IsVirtual ? Volatile.Read(ref _virtualNow) : Stopwatch.GetElapsedTime(_originTimestamp).Ticks;
+
+    internal DateTimeOffset ToDateTimeOffset(long ticks) =>
+        ticks >= long.MaxValue / 2 ? DateTimeOffset.MaxValue : _anchor.AddTicks(Math.Min(ticks, DateTimeOffset.MaxValue.Ticks - _anchor.Ticks));
+
+    internal long ToTicks(DateTimeOffset instant) =>
+        instant == DateTimeOffset.MaxValue ? long.MaxValue : (instant - _anchor).Ticks;
+
+    /// <summary>Deadline for "now + <paramref name="due"/>", saturating at "never" on overflow (as calloop's <c>Duration::MAX</c>).</summary>
+    internal long DeadlineAfter(TimeSpan due)
+    {
+        long now = NowTicks;
+        long ticks = Math.Max(0, due.Ticks);
+        return ticks >= long.MaxValue - now ? long.MaxValue : now + ticks;
+    }
+
+    internal long NextSequence() => ++_sequence;
+
+    /// <summary>
+    /// Asks <see cref="Run(TimeSpan?, Action{EventLoop}?)"/> to return after the current dispatch, and wakes a blocked
+    /// dispatch. Callable from any thread. Unlike calloop, one call both stops and wakes.
+    /// </summary>
+    public void Stop()
+    {
+        _stopRequested = true;
+        WakeUp();
+    }
+
+    /// <summary>Makes a blocked (or the next) dispatch return without waiting. Callable from any thread; calls coalesce.</summary>
+    public void WakeUp()
+    {
+        Volatile.Write(ref _wakeRequested, 1);
+        WakeIfSleeping();
+    }
+
+    /// <summary>
+    /// Dispatches until <see cref="Stop"/> is called. Like calloop, a <see cref="Stop"/> issued before
+    /// <c>Run</c> starts is forgotten; <paramref name="afterDispatch"/> runs after every dispatch, including the one
+    /// in which <see cref="Stop"/> was called.
+    /// </summary>
+    /// <param name="timeout">Longest wait of each dispatch; null waits until something happens.</param>
+    /// <param name="afterDispatch">Called on the loop thread after each dispatch, or null.</param>
+    public void Run(TimeSpan? timeout = null, Action<EventLoop>? afterDispatch = null)
+    {
+        ValidateTimeout(timeout);
+        _stopRequested = false;
+        while (!_disposed)
+        {
+            Dispatch(timeout);
+            afterDispatch?.Invoke(this);
+            if (_stopRequested)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="callback"/> to run once, after the events of the current dispatch (or of the next one
+    /// when called outside a dispatch or from another idle). Pending idles do not shorten a dispatch's wait.
+    /// </summary>
+    /// <returns>A handle whose disposal cancels the callback if it has not run yet.</returns>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    public IDisposable InsertIdle(Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        var idle = new Idle(callback);
+        lock (Gate)
+        {
+            ThrowIfDisposed();
+            _idles.Enqueue(idle);
+        }
+
+        return idle;
+    }
+
+    /// <summary>
+    /// Disposes the loop: every live subscriber gets <c>OnCompleted</c>, every registration and every fd the loop
+    /// opened (eventfds of pings and channels included) is released, queued work is dropped. Afterwards
+    /// <c>Subscribe</c>, <c>Schedule</c> and <c>Dispatch</c> throw <see cref="ObjectDisposedException"/> and senders
+    /// report <see cref="SendResult.Closed"/>.
+    /// </summary>
+    /// <remarks>
+    /// Called on the loop thread inside a callback, the rest of that callback runs and teardown happens when the
+    /// dispatch returns. Called from another thread while a dispatch runs, the loop is woken and that dispatch
+    /// tears down on its way out. Otherwise teardown runs here, and so do the <c>OnCompleted</c> calls.
+    /// </remarks>
+    /// <exception cref="AggregateException">Observers threw during teardown; all of them were still called.</exception>
+    public void Dispose()
+    {
+        lock (Gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        if (TryEnterDispatch())
+        {
+            try
+            {
+                Teardown();
+            }
+            finally
+            {
+                ExitDispatch();
+            }
+        }
+        else
+        {
+            WakeUp();
+        }
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowLoopDisposed();
+        }
+    }
+
+    private static void ValidateTimeout(TimeSpan? timeout)
+    {
+        if (timeout is { } t && t < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), t, "A loop timeout cannot be negative; use TimeSpan.Zero to poll or null to wait until something happens.");
+        }
+    }
+
+    /// <summary>Queues work to run in the next actions phase. Caller need not hold the gate.</summary>
+    internal void Enqueue(WorkItem item)
+    {
+        lock (Gate)
+        {
+            ThrowIfDisposed();
+            item.Sequence = NextSequence();
+            _ready.Enqueue(item);
+        }
+
+        WakeIfSleeping();
+    }
+
+    /// <summary>Inserts a timed item. Caller must hold the gate; the loop is woken if the item became the head.</summary>
+    internal void InsertTimerLocked(WorkItem item)
+    {
+        item.Sequence = NextSequence();
+        _timers.Insert(item);
+        if (item.HeapIndex == 0)
+        {
+            WakeIfSleeping();
+        }
+    }
+
+    /// <summary>Removes a timed item if present. Caller must hold the gate.</summary>
+    internal bool RemoveTimerLocked(WorkItem item) => _timers.Remove(item);
+
+    /// <summary>Writes the waker only if the loop is (about to be) blocked in epoll; bursts cost one write.</summary>
+    internal void WakeIfSleeping()
+    {
+        if (Volatile.Read(ref _wakeArmed) == 1 && Interlocked.Exchange(ref _wakeArmed, 0) == 1)
+        {
+            _waker.Write(1);
+        }
+    }
+
+    internal void TrackSource(ILoopSource source)
+    {
+        lock (Gate)
+        {
+            ThrowIfDisposed();
+            _liveSources.Add(source);
+        }
+    }
+
+    /// <summary>Caller holds the gate.</summary>
+    internal void UntrackSourceLocked(ILoopSource source) => _liveSources.Remove(source);
+
+    private void Teardown()
+    {
+        if (_tornDown)
+        {
+            return;
+        }
+
+        _tornDown = true;
+        _phase = Phase.None;
+        ILoopSource[] sources;
+        lock (Gate)
+        {
+            sources = [.. _liveSources];
+            _liveSources.Clear();
+            _ready.Clear();
+            _running.Clear();
+            _idles.Clear();
+            _runningIdles.Clear();
+            while (_timers.PopDue(long.MaxValue) is not null)
+            {
+            }
+        }
+
+        var errors = new List<Exception>();
+        foreach (ILoopSource source in sources)
+        {
+            source.TearDown(errors);
+        }
+
+        _waker.Dispose();
+        _epoll.Dispose();
+        _failures = null;
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("Observers threw while the event loop was disposed.", errors);
+        }
+    }
+}

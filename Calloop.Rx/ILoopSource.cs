@@ -1,0 +1,26 @@
+namespace Calloop.Rx;
+
+/// <summary>The loop's non-generic view of a <see cref="LoopSource{T}"/>.</summary>
+internal interface ILoopSource
+{
+    /// <summary>The current registration's token (sub-id 0); default while inactive.</summary>
+    Token Token { get; }
+
+    /// <summary>Handles one event on the loop thread. Exceptions escaping it mean the source failed.</summary>
+    void OnReady(Readiness readiness, Token token);
+
+    /// <summary>Applies a Disable/Enable/Update/Remove requested from inside the source's own callback.</summary>
+    void AfterCallback();
+
+    /// <summary>The source cannot go on: OnError to its subscribers, then unregistered.</summary>
+    void Fail(Exception error);
+
+    /// <summary>Loop disposal: unregister, release fds, OnCompleted; observer exceptions go to <paramref name="errors"/>.</summary>
+    void TearDown(List<Exception> errors);
+
+    /// <summary>Custom sources with lifecycle hooks: the before-sleep hook (may inject a synthetic event).</summary>
+    bool BeforeSleep(out Token token, out Readiness readiness);
+
+    /// <summary>Custom sources with lifecycle hooks: the events this poll produced for the source, before any is processed.</summary>
+    void BeforeHandleEvents(IReadOnlyList<(Readiness Readiness, Token Token)> events);
+}

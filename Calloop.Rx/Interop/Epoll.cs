@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+
+namespace Calloop.Rx.Interop;
+
+/// <summary>
+/// One epoll instance with a native event buffer allocated once. Errors come back as
+/// <see cref="LoopException"/> naming the operation, the fd and errno.
+/// </summary>
+internal sealed unsafe class Epoll : IDisposable
+{
+    // Events taken per wait. Large enough that a busy loop drains many fds per syscall, small enough
+    // (12 KiB) to stay in cache; events left in the kernel come out on the next wait.
+    public const int Capacity = 1024;
+
+    private static bool s_noPwait2;
+    private readonly FdHandle _handle;
+    private readonly epoll_event* _events;
+
+    public Epoll()
+    {
+        int fd = Sys.EpollCreate();
+        if (fd < 0)
+        {
+            throw new LoopException("epoll_create1", Sys.Errno);
+        }
+
+        _handle = new FdHandle(fd);
+        _events = (epoll_event*)NativeMemory.AllocZeroed((nuint)(Capacity * sizeof(epoll_event)));
+    }
+
+    public int Fd => _handle.Fd;
+
+    public ulong DataAt(int index) => _events[index].data.u64;
+
+    public uint EventsAt(int index) => (uint)_events[index].events;
+
+    public void Add(int fd, uint events, ulong data, string source)
+    {
+        if (Sys.EpollCtlAdd(Fd, fd, events, data) != 0)
+        {
+            throw new LoopException("epoll_ctl(ADD)", Sys.Errno, fd, source);
+        }
+    }
+
+    public void Modify(int fd, uint events, ulong data, string source)
+    {
+        if (Sys.EpollCtlMod(Fd, fd, events, data) != 0)
+        {
+            throw new LoopException("epoll_ctl(MOD)", Sys.Errno, fd, source);
+        }
+    }
+
+    /// <summary>Removes <paramref name="fd"/>; returns errno (0 on success) because removal paths must not throw.</summary>
+    public int Delete(int fd) => Sys.EpollCtlDel(Fd, fd) == 0 ? 0 : Sys.Errno;
+
+    /// <summary>
+    /// Waits for events. <paramref name="timeoutTicks"/> is in <see cref="TimeSpan"/> ticks, negative meaning
+    /// forever. EINTR (a signal handler ran on this thread) is retried with the time that is left.
+    /// </summary>
+    public int Wait(long timeoutTicks)
+    {
+        long start = timeoutTicks > 0 ? Stopwatch.GetTimestamp() : 0;
+        long remaining = timeoutTicks;
+        while (true)
+        {
+            int n = WaitOnce(remaining);
+            if (n >= 0)
+            {
+                return n;
+            }
+
+            int errno = Sys.Errno;
+            if (errno != Sys.EINTR)
+            {
+                throw new LoopException("epoll_wait", errno, Fd, "EventLoop");
+            }
+
+            if (timeoutTicks > 0)
+            {
+                remaining = Math.Max(0, timeoutTicks - Stopwatch.GetElapsedTime(start).Ticks);
+            }
+        }
+    }
+
+    private int WaitOnce(long timeoutTicks)
+    {
+        if (timeoutTicks == 0 || timeoutTicks < 0 || s_noPwait2)
+        {
+            return Sys.EpollWait(Fd, _events, Capacity, ToMilliseconds(timeoutTicks));
+        }
+
+        var ts = new NativeMethods.KernelTimespec
+        {
+            Seconds = timeoutTicks / TimeSpan.TicksPerSecond,
+            Nanoseconds = timeoutTicks % TimeSpan.TicksPerSecond * 100,
+        };
+        try
+        {
+            int n = NativeMethods.EpollPwait2(Fd, _events, Capacity, &ts, null);
+            if (n < 0 && Sys.Errno == Sys.ENOSYS)
+            {
+                s_noPwait2 = true;
+                return Sys.EpollWait(Fd, _events, Capacity, ToMilliseconds(timeoutTicks));
+            }
+
+            return n;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            s_noPwait2 = true;
+            return Sys.EpollWait(Fd, _events, Capacity, ToMilliseconds(timeoutTicks));
+        }
+    }
+
+    // Rounded up: epoll_wait must never return before a timer is due.
+    private static int ToMilliseconds(long ticks) =>
+        ticks < 0 ? -1 : (int)Math.Min(int.MaxValue, (ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
+
+    public void Dispose()
+    {
+        _handle.Dispose();
+        NativeMemory.Free(_events);
+    }
+}

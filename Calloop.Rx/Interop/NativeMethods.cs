@@ -1,0 +1,22 @@
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+
+namespace Calloop.Rx.Interop;
+
+/// <summary>
+/// The few libc entry points Tmds.LibC does not declare. Kept in this one file on purpose.
+/// </summary>
+internal static unsafe partial class NativeMethods
+{
+    /// <summary>epoll_pwait2(2): like epoll_wait with a nanosecond timeout (glibc 2.35, Linux 5.11).</summary>
+    [LibraryImport("libc", EntryPoint = "epoll_pwait2", SetLastError = true)]
+    public static partial int EpollPwait2(int epfd, epoll_event* events, int maxevents, KernelTimespec* timeout, void* sigmask);
+
+    /// <summary>The kernel's <c>struct timespec</c> on 64-bit Linux.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct KernelTimespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Reactive.Concurrency;
+using Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx;
+
+/// <summary>
+/// The loop as an Rx scheduler. Work runs on the loop thread, during dispatch: due timed work with the timers
+/// (by deadline, then scheduling order), immediate work after the events of the dispatch. Work scheduled while
+/// work runs goes to a later phase or dispatch, never inline.
+/// </summary>
+/// <remarks>
+/// <para>Rules callers may rely on: equal due times run in scheduling order; timed work never runs early;
+/// negative relative due times are treated as zero (as Rx operators expect); an absolute due time is turned into
+/// a loop deadline once, when scheduled; cancelled timed work leaves the heap at once; scheduling is thread-safe
+/// and wakes a blocked dispatch; an exception thrown by work comes out of <see cref="EventLoop.Dispatch(TimeSpan?)"/>.</para>
+/// <para>It offers <see cref="ISchedulerPeriodic"/> and <see cref="IStopwatchProvider"/> but never
+/// <see cref="ISchedulerLongRunning"/>, which would let Rx park the loop thread.</para>
+/// </remarks>
+public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchProvider, IServiceProvider
+{
+    private readonly EventLoop _loop;
+
+    internal LoopScheduler(EventLoop loop) => _loop = loop;
+
+    /// <summary>The loop's clock (see <see cref="EventLoop.Now"/>).</summary>
+    public DateTimeOffset Now => _loop.Now;
+
+    /// <summary>Schedules <paramref name="action"/> to run in the next dispatch's actions phase.</summary>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        var item = new ScheduledAction<TState>(_loop, state, action);
+        _loop.Enqueue(item);
+        return item;
+    }
+
+    /// <summary>Schedules <paramref name="action"/> after <paramref name="dueTime"/> (negative counts as zero).</summary>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return ScheduleAt(new ScheduledAction<TState>(_loop, state, action), _loop.DeadlineAfter(dueTime));
+    }
+
+    /// <summary>Schedules <paramref name="action"/> at <paramref name="dueTime"/> on the loop's clock; a past time runs in the next dispatch.</summary>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return ScheduleAt(new ScheduledAction<TState>(_loop, state, action), Math.Max(_loop.ToTicks(dueTime), 0));
+    }
+
+    /// <summary>Runs <paramref name="action"/> every <paramref name="period"/>, threading the state; runs never overlap and do not drift.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is negative.</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    public IDisposable SchedulePeriodic<TState>(TState state, TimeSpan period, Func<TState, TState> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ArgumentOutOfRangeException.ThrowIfLessThan(period, TimeSpan.Zero);
+        return ScheduleAt(new PeriodicAction<TState>(_loop, state, period, action), _loop.DeadlineAfter(period));
+    }
+
+    /// <summary>A stopwatch on the loop's clock (virtual in a virtual-clock loop).</summary>
+    public IStopwatch StartStopwatch() => new LoopStopwatch(_loop);
+
+    /// <summary>Answers <see cref="ISchedulerPeriodic"/> and <see cref="IStopwatchProvider"/>; null for anything else, including <see cref="ISchedulerLongRunning"/>.</summary>
+    public object? GetService(Type serviceType) =>
+        serviceType == typeof(ISchedulerPeriodic) || serviceType == typeof(IStopwatchProvider) ? this : null;
+
+    private TItem ScheduleAt<TItem>(TItem item, long deadline)
+        where TItem : WorkItem
+    {
+        lock (_loop.Gate)
+        {
+            _loop.ThrowIfDisposed();
+            item.Deadline = deadline;
+            if (deadline != long.MaxValue)
+            {
+                _loop.InsertTimerLocked(item);
+            }
+        }
+
+        return item;
+    }
+}

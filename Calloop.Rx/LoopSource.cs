@@ -1,0 +1,497 @@
+using Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx;
+
+/// <summary>
+/// A hot event source of an <see cref="EventLoop"/>, and the handle to control it (calloop's registration token
+/// with <c>enable</c>, <c>disable</c>, <c>update</c> and <c>remove</c>).
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+/// <remarks>
+/// <para>Subscribing registers the source with the loop; every subscriber shares that one registration; disposing
+/// the last subscription unregisters it. What the kernel or a queue holds before anyone subscribes (readiness,
+/// a ping, channel messages, signals) is delivered once someone does. Several subscribers each receive every
+/// event (broadcast).</para>
+/// <para>Notifications arrive only on the loop thread, inside a dispatch, one at a time, never nested: whatever a
+/// callback causes (a send, a ping, a schedule) is delivered later. <c>Subscribe</c> and subscription disposal are
+/// thread-safe, idempotent and never wait for the loop. Disposal on the loop thread is exact; from another thread
+/// no delivery starts after it returns, though one already running on the loop thread may finish.</para>
+/// <para>A source ends with <c>OnCompleted</c> when it finishes (a one-shot timer fired, every sender is gone, <see cref="Remove"/>,
+/// the loop is disposed) or with <c>OnError</c> when it can no longer work; either way it is unregistered, and a
+/// later subscriber gets the same terminal notification on the loop thread.</para>
+/// </remarks>
+public abstract class LoopSource<T> : IObservable<T>, ILoopSource
+{
+    private static readonly Subscription[] s_none = [];
+    private Subscription[] _subscriptions = s_none;
+    private State _state;
+    private bool _enabled = true;
+    private bool _armed;
+    private Request _deferred;
+    private Exception? _terminalError;
+    private Token _token;
+
+    private protected LoopSource(EventLoop loop, string name)
+    {
+        Loop = loop;
+        Name = name;
+    }
+
+    private enum State
+    {
+        Inactive,
+        Active,
+        Terminated,
+    }
+
+    private enum Request
+    {
+        None,
+        Enable,
+        Disable,
+        Update,
+        Remove,
+    }
+
+    /// <summary>The loop this source belongs to.</summary>
+    public EventLoop Loop { get; }
+
+    /// <summary>Whether the source is enabled (see <see cref="Disable"/>). A new source is enabled.</summary>
+    public bool IsEnabled
+    {
+        get
+        {
+            lock (Loop.Gate)
+            {
+                return _enabled;
+            }
+        }
+    }
+
+    /// <summary>Whether the source is registered with the loop, that is, has subscribers and has not ended.</summary>
+    public bool IsActive
+    {
+        get
+        {
+            lock (Loop.Gate)
+            {
+                return _state == State.Active;
+            }
+        }
+    }
+
+    /// <summary>Whether the source has ended (completed or failed).</summary>
+    public bool IsTerminated
+    {
+        get
+        {
+            lock (Loop.Gate)
+            {
+                return _state == State.Terminated;
+            }
+        }
+    }
+
+    /// <summary>A short description used in exception messages, e.g. <c>Fd 7</c>.</summary>
+    internal string Name { get; }
+
+    Token ILoopSource.Token => _token;
+
+    /// <summary>Whether the calling code runs inside this source's own callback, where changes are deferred.</summary>
+    private bool InOwnCallback => ReferenceEquals(Loop.CurrentSource, this) && Loop.OnLoopThread;
+
+    /// <summary>Subscribes an observer; the first subscriber registers the source with the loop.</summary>
+    /// <returns>A handle whose disposal stops delivery to <paramref name="observer"/> (and unregisters the source when it was the last).</returns>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    /// <exception cref="LoopException">The kernel refused the registration (for example an fd that is closed or already registered).</exception>
+    public IDisposable Subscribe(IObserver<T> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var subscription = new Subscription(this, observer);
+        Subscription[]? ended = null;
+        Exception? error = null;
+        lock (Loop.Gate)
+        {
+            Loop.ThrowIfDisposed();
+            if (_state == State.Terminated)
+            {
+                ended = [subscription];
+                error = _terminalError;
+            }
+            else
+            {
+                if (_state == State.Inactive)
+                {
+                    Activate();
+                }
+
+                _subscriptions = [.. _subscriptions, subscription];
+            }
+        }
+
+        if (ended is not null)
+        {
+            Loop.Enqueue(new TerminalDelivery(this, ended, error));
+        }
+
+        return subscription;
+    }
+
+    /// <summary>
+    /// Resumes delivery after <see cref="Disable"/>. Readiness or messages that arrived meanwhile are delivered.
+    /// Inside the source's own callback it takes effect when the callback returns (unlike calloop, this is allowed).
+    /// </summary>
+    /// <exception cref="LoopException">The kernel refused the registration.</exception>
+    public void Enable() => Change(Request.Enable);
+
+    /// <summary>
+    /// Pauses delivery without ending the source: the registration is kept and nothing is delivered until
+    /// <see cref="Enable"/>. Inside the source's own callback it takes effect when the callback returns.
+    /// </summary>
+    public void Disable() => Change(Request.Disable);
+
+    /// <summary>
+    /// Applies changed settings (an fd's <see cref="FdSource.Interest"/> or <see cref="FdSource.Mode"/>, a timer's
+    /// deadline) and re-arms a one-shot fd. Inside the source's own callback it takes effect when the callback returns.
+    /// </summary>
+    /// <exception cref="LoopException">The kernel refused the change (for example the fd was closed).</exception>
+    public void Update() => Change(Request.Update);
+
+    /// <summary>
+    /// Ends the source: it is unregistered and its subscribers get <c>OnCompleted</c>. Inside the source's own
+    /// callback, every subscriber still gets the event in progress, then <c>OnCompleted</c>; from elsewhere,
+    /// <c>OnCompleted</c> arrives on the next dispatch.
+    /// </summary>
+    public void Remove() => Change(Request.Remove);
+
+    private void Change(Request request)
+    {
+        if (InOwnCallback)
+        {
+            // calloop's rule: the last call made inside the callback wins.
+            _deferred = request;
+            return;
+        }
+
+        Apply(request, deliverNow: false);
+    }
+
+    private void Apply(Request request, bool deliverNow)
+    {
+        if (request == Request.Remove)
+        {
+            Terminate(null, deliverNow);
+            return;
+        }
+
+        lock (Loop.Gate)
+        {
+            if (_state == State.Terminated)
+            {
+                return;
+            }
+
+            switch (request)
+            {
+                case Request.Enable:
+                    _enabled = true;
+                    if (_state == State.Active && !_armed)
+                    {
+                        Arm();
+                        _armed = true;
+                    }
+
+                    break;
+                case Request.Disable:
+                    _enabled = false;
+                    if (_armed)
+                    {
+                        Disarm();
+                        _armed = false;
+                    }
+
+                    break;
+                case Request.Update:
+                    if (_armed)
+                    {
+                        Rearm();
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    void ILoopSource.AfterCallback()
+    {
+        Request request = _deferred;
+        _deferred = Request.None;
+        if (request != Request.None)
+        {
+            try
+            {
+                Apply(request, deliverNow: true);
+            }
+            catch (LoopException e)
+            {
+                Terminate(e, deliverNow: true);
+            }
+        }
+    }
+
+    void ILoopSource.OnReady(Readiness readiness, Token token) => OnEvent(readiness, token);
+
+    void ILoopSource.Fail(Exception error) => Terminate(error, deliverNow: true);
+
+    void ILoopSource.TearDown(List<Exception> errors)
+    {
+        Subscription[]? subscriptions = EndLocked(null);
+        if (subscriptions is not null)
+        {
+            DeliverTerminal(subscriptions, null, errors);
+        }
+    }
+
+    bool ILoopSource.BeforeSleep(out Token token, out Readiness readiness) => BeforeSleep(out token, out readiness);
+
+    void ILoopSource.BeforeHandleEvents(IReadOnlyList<(Readiness Readiness, Token Token)> events) => BeforeHandleEvents(events);
+
+    /// <summary>Registers with epoll or the timer heap. Called under the gate; throws <see cref="LoopException"/> on refusal.</summary>
+    private protected abstract void Arm();
+
+    /// <summary>Unregisters. Called under the gate; must not throw.</summary>
+    private protected abstract void Disarm();
+
+    /// <summary>Applies changed settings while armed. Called under the gate.</summary>
+    private protected virtual void Rearm()
+    {
+        Disarm();
+        Arm();
+    }
+
+    /// <summary>Handles one event on the loop thread; exceptions escaping it fail the source.</summary>
+    private protected abstract void OnEvent(Readiness readiness, Token token);
+
+    /// <summary>The source was unregistered (last subscriber gone, or ending). Called under the gate; must not throw.</summary>
+    private protected virtual void OnDeactivated()
+    {
+    }
+
+    /// <summary>Releases what the source owns (its eventfd, its signal registrations) once it has ended. Called under the gate.</summary>
+    private protected virtual void ReleaseResources()
+    {
+    }
+
+    private protected virtual bool BeforeSleep(out Token token, out Readiness readiness)
+    {
+        token = default;
+        readiness = default;
+        return false;
+    }
+
+    private protected virtual void BeforeHandleEvents(IReadOnlyList<(Readiness Readiness, Token Token)> events)
+    {
+    }
+
+    /// <summary>Whether the source is registered with epoll or the heap right now. Caller holds the gate.</summary>
+    private protected bool IsArmed => _armed;
+
+    /// <summary>The current registration's base token (valid while active).</summary>
+    private protected Token RegistrationToken => _token;
+
+    /// <summary>Whether an observer threw during this dispatch: batching sources stop at the next item boundary.</summary>
+    private protected bool DeliveryFailed => Loop.HasPendingFailures;
+
+    /// <summary>Delivers <paramref name="value"/> to every live subscriber (loop thread). Observer exceptions are recorded, not thrown.</summary>
+    private protected void Emit(T value)
+    {
+        Subscription[] subscriptions = Volatile.Read(ref _subscriptions);
+        for (int i = 0; i < subscriptions.Length; i++)
+        {
+            Subscription subscription = subscriptions[i];
+            if (subscription.IsDisposed)
+            {
+                continue;
+            }
+
+            try
+            {
+                subscription.Observer.OnNext(value);
+            }
+            catch (Exception e)
+            {
+                Loop.RecordFailure(e);
+            }
+        }
+    }
+
+    /// <summary>Ends the source from its own event processing (loop thread): OnCompleted or OnError now.</summary>
+    private protected void Complete(Exception? error = null) => Terminate(error, deliverNow: true);
+
+    private void Terminate(Exception? error, bool deliverNow)
+    {
+        Subscription[]? subscriptions = EndLocked(error);
+        if (subscriptions is null)
+        {
+            return;
+        }
+
+        if (deliverNow)
+        {
+            DeliverTerminal(subscriptions, error, null);
+        }
+        else if (subscriptions.Length > 0)
+        {
+            Loop.Enqueue(new TerminalDelivery(this, subscriptions, error));
+        }
+    }
+
+    /// <summary>Moves to Terminated; returns the subscribers to notify, or null when it had already ended.</summary>
+    private Subscription[]? EndLocked(Exception? error)
+    {
+        lock (Loop.Gate)
+        {
+            if (_state == State.Terminated)
+            {
+                return null;
+            }
+
+            if (_state == State.Active)
+            {
+                Deactivate();
+            }
+
+            _state = State.Terminated;
+            _terminalError = error;
+            Subscription[] subscriptions = _subscriptions;
+            _subscriptions = s_none;
+            Loop.UntrackSourceLocked(this);
+            ReleaseResources();
+            return subscriptions;
+        }
+    }
+
+    private void DeliverTerminal(Subscription[] subscriptions, Exception? error, List<Exception>? errors)
+    {
+        foreach (Subscription subscription in subscriptions)
+        {
+            if (!subscription.TryEnd())
+            {
+                continue;
+            }
+
+            try
+            {
+                if (error is null)
+                {
+                    subscription.Observer.OnCompleted();
+                }
+                else
+                {
+                    subscription.Observer.OnError(error);
+                }
+            }
+            catch (Exception e)
+            {
+                if (errors is not null)
+                {
+                    errors.Add(e);
+                }
+                else
+                {
+                    Loop.RecordFailure(e);
+                }
+            }
+        }
+    }
+
+    private void Activate()
+    {
+        _token = Loop.AllocateSlotLocked(this);
+        if (_enabled)
+        {
+            try
+            {
+                Arm();
+            }
+            catch
+            {
+                Loop.FreeSlotLocked(_token);
+                _token = default;
+                throw;
+            }
+
+            _armed = true;
+        }
+
+        _state = State.Active;
+    }
+
+    private void Deactivate()
+    {
+        if (_armed)
+        {
+            Disarm();
+            _armed = false;
+        }
+
+        Loop.FreeSlotLocked(_token);
+        _state = State.Inactive;
+        OnDeactivated();
+    }
+
+    private void Unsubscribe(Subscription subscription)
+    {
+        lock (Loop.Gate)
+        {
+            Subscription[] current = _subscriptions;
+            int index = Array.IndexOf(current, subscription);
+            if (index < 0)
+            {
+                return;
+            }
+
+            if (current.Length == 1)
+            {
+                _subscriptions = s_none;
+                if (_state == State.Active && !Loop.IsDisposed)
+                {
+                    Deactivate();
+                }
+
+                return;
+            }
+
+            var next = new Subscription[current.Length - 1];
+            Array.Copy(current, next, index);
+            Array.Copy(current, index + 1, next, index, next.Length - index);
+            _subscriptions = next;
+        }
+    }
+
+    private sealed class Subscription(LoopSource<T> source, IObserver<T> observer) : IDisposable
+    {
+        private int _state;
+
+        public IObserver<T> Observer { get; } = observer;
+
+        public bool IsDisposed => Volatile.Read(ref _state) != 0;
+
+        /// <summary>Marks the subscription ended by a terminal notification; false if it was already disposed or ended.</summary>
+        public bool TryEnd() => Interlocked.Exchange(ref _state, 2) == 0;
+
+        public void Dispose()
+        {
+            if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+            {
+                source.Unsubscribe(this);
+            }
+        }
+    }
+
+    /// <summary>A terminal notification owed to subscribers, delivered on the loop thread.</summary>
+    private sealed class TerminalDelivery(LoopSource<T> source, Subscription[] subscriptions, Exception? error) : WorkItem
+    {
+        internal override void Invoke() => source.DeliverTerminal(subscriptions, error, null);
+    }
+}

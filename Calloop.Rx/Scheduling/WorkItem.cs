@@ -1,0 +1,21 @@
+namespace Calloop.Rx.Scheduling;
+
+/// <summary>
+/// Something the loop runs on its thread: an immediate action in the ready queue, or a timed entry in the
+/// <see cref="TimerHeap"/> (a scheduled action, a periodic action, a timer source). One type for both so that
+/// timer sources and scheduled actions with equal deadlines run in the order they were scheduled.
+/// </summary>
+internal abstract class WorkItem
+{
+    /// <summary>Loop time (ticks since the loop's origin) when the item is due.</summary>
+    internal long Deadline;
+
+    /// <summary>Tie-breaker for equal deadlines: the order in which items were scheduled.</summary>
+    internal long Sequence;
+
+    /// <summary>Position in the timer heap, or -1 when not in it.</summary>
+    internal int HeapIndex = -1;
+
+    /// <summary>Runs the item on the loop thread, outside the loop's lock.</summary>
+    internal abstract void Invoke();
+}

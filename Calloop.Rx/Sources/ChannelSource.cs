@@ -1,0 +1,63 @@
+using Calloop.Rx.Interop;
+
+namespace Calloop.Rx;
+
+/// <summary>
+/// The receiving side of <see cref="EventLoop.Channel{T}"/> and <see cref="EventLoop.SyncChannel{T}(int)"/>: each
+/// message is delivered exactly once to every subscriber, in the order each sender sent them. Once every sender
+/// is disposed and the queue has drained, the source completes.
+/// </summary>
+/// <remarks>
+/// A dispatch delivers at most <see cref="BatchLimit"/> messages (at most capacity + 1 for a bounded channel), so
+/// one busy producer cannot starve the other sources; the rest follow in the next dispatch, which does not wait.
+/// </remarks>
+public sealed class ChannelSource<T> : LoopSource<T>
+{
+    /// <summary>Most messages delivered per dispatch (calloop's bound, #200).</summary>
+    public const int BatchLimit = 1024;
+
+    private readonly ChannelCore<T> _core;
+    private readonly int _batch;
+
+    internal ChannelSource(EventLoop loop, ChannelCore<T> core)
+        : base(loop, "Channel")
+    {
+        _core = core;
+        _batch = core.Capacity == 0 ? BatchLimit : Math.Min(core.Capacity + 1, BatchLimit);
+        Notifier = new Notifier("Channel");
+    }
+
+    internal Notifier Notifier { get; }
+
+    private protected override void Arm() => Loop.Epoll.Add(Notifier.Fd, Sys.EpollIn, RegistrationToken.Value, Name);
+
+    private protected override void Disarm() => Loop.Epoll.Delete(Notifier.Fd);
+
+    private protected override void OnEvent(Readiness readiness, Token token)
+    {
+        Notifier.Drain();
+        var reader = _core.Queue.Reader;
+        int delivered = 0;
+        while (delivered < _batch && !DeliveryFailed && reader.TryRead(out T? item))
+        {
+            delivered++;
+            Emit(item);
+        }
+
+        if (reader.TryPeek(out _))
+        {
+            // Left for the next dispatch: the self-signal makes that dispatch poll instead of sleeping.
+            Notifier.Signal();
+        }
+        else if (reader.Completion.IsCompleted)
+        {
+            Complete();
+        }
+    }
+
+    private protected override void ReleaseResources()
+    {
+        _core.Queue.Writer.TryComplete();
+        Notifier.Dispose();
+    }
+}

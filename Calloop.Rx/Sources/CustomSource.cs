@@ -1,0 +1,62 @@
+namespace Calloop.Rx;
+
+/// <summary>The <see cref="LoopSource{T}"/> of an <see cref="IEventSource{T}"/> given to <see cref="EventLoop.Insert{T}(IEventSource{T})"/>.</summary>
+internal sealed class CustomSource<T> : LoopSource<T>
+{
+    private readonly IEventSource<T> _inner;
+    private readonly Action<T> _emit;
+
+    internal CustomSource(EventLoop loop, IEventSource<T> inner)
+        : base(loop, inner.GetType().Name)
+    {
+        _inner = inner;
+        _emit = Emit;
+    }
+
+    private protected override void Arm()
+    {
+        _inner.Register(Loop.Poller, new TokenFactory(RegistrationToken));
+        if (_inner.NeedsExtraLifecycleEvents)
+        {
+            Loop.AddLifecycleSourceLocked(this);
+        }
+    }
+
+    private protected override void Disarm()
+    {
+        Loop.RemoveLifecycleSourceLocked(this);
+        try
+        {
+            _inner.Unregister(Loop.Poller);
+        }
+        catch (LoopException)
+        {
+            // Unregistration runs from Dispose paths, which must not throw; a vanished fd is already unregistered.
+        }
+    }
+
+    private protected override void Rearm() => _inner.Reregister(Loop.Poller, new TokenFactory(RegistrationToken));
+
+    private protected override void OnEvent(Readiness readiness, Token token)
+    {
+        PostAction action = _inner.ProcessEvents(readiness, token, _emit);
+
+        // As in calloop, a returned action other than Continue wins over one requested from inside the callback.
+        switch (action)
+        {
+            case PostAction.Reregister:
+                Update();
+                break;
+            case PostAction.Disable:
+                Disable();
+                break;
+            case PostAction.Remove:
+                Remove();
+                break;
+        }
+    }
+
+    private protected override bool BeforeSleep(out Token token, out Readiness readiness) => _inner.BeforeSleep(out token, out readiness);
+
+    private protected override void BeforeHandleEvents(IReadOnlyList<(Readiness Readiness, Token Token)> events) => _inner.BeforeHandleEvents(events);
+}

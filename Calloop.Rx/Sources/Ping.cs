@@ -1,0 +1,50 @@
+namespace Calloop.Rx;
+
+/// <summary>
+/// The sending side of <see cref="EventLoop.Ping"/>: wakes its <see cref="PingSource"/> from any thread.
+/// Clone it for other producers; when every clone is disposed the source completes.
+/// </summary>
+public sealed class Ping : IDisposable
+{
+    private readonly PingSource _source;
+    private readonly Shared _shared;
+    private int _disposed;
+
+    internal Ping(PingSource source)
+        : this(source, new Shared())
+    {
+    }
+
+    private Ping(PingSource source, Shared shared)
+    {
+        _source = source;
+        _shared = shared;
+    }
+
+    /// <summary>Wakes the source; pings before a dispatch coalesce into one event. Never blocks.</summary>
+    /// <returns>False if this sender is disposed or the source is gone (removed, or the loop disposed).</returns>
+    public bool Send() => Volatile.Read(ref _disposed) == 0 && _source.Notifier.Signal(PingSource.PingValue);
+
+    /// <summary>Another sender for the same source; the source completes only when all are disposed.</summary>
+    /// <exception cref="ObjectDisposedException">This sender is disposed.</exception>
+    public Ping Clone()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Interlocked.Increment(ref _shared.Senders);
+        return new Ping(_source, _shared);
+    }
+
+    /// <summary>Releases this sender; the last one tells the source to complete.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Interlocked.Decrement(ref _shared.Senders) == 0)
+        {
+            _source.Notifier.WriteDirect(PingSource.CloseValue);
+        }
+    }
+
+    private sealed class Shared
+    {
+        public int Senders = 1;
+    }
+}

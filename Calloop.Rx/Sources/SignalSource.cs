@@ -1,0 +1,146 @@
+using System.Runtime.InteropServices;
+using Calloop.Rx.Interop;
+
+namespace Calloop.Rx;
+
+/// <summary>
+/// Unix signals delivered to the loop (calloop's <c>Signals</c>). While the source is registered, each of its
+/// signals is taken over through <see cref="PosixSignalRegistration"/> (so the default action, such as terminating
+/// on SIGTERM, does not run) and forwarded into the loop; unregistering restores the previous handling.
+/// </summary>
+/// <remarks>
+/// signalfd is not used: in a .NET process other runtime threads would receive the signal first (see the
+/// architecture notes). One <see cref="SignalEvent"/> per signal number and dispatch carries how many deliveries
+/// were seen. A signal the process ignored when the runtime first installed its handler (for example SIGHUP
+/// under <c>nohup</c>) is never seen.
+/// </remarks>
+public sealed class SignalSource : LoopSource<SignalEvent>
+{
+    private readonly List<int> _signals = [];
+    private readonly Dictionary<int, PosixSignalRegistration> _registrations = [];
+    private readonly int[] _counts = new int[65];
+    private readonly Notifier _notifier;
+
+    internal SignalSource(EventLoop loop, IEnumerable<int> signals)
+        : base(loop, "Signals")
+    {
+        _notifier = new Notifier("Signals");
+        _signals.AddRange(signals.Distinct());
+    }
+
+    /// <summary>The signal numbers this source takes, in the order they were added.</summary>
+    public IReadOnlyList<int> SignalNumbers
+    {
+        get
+        {
+            lock (Loop.Gate)
+            {
+                return [.. _signals];
+            }
+        }
+    }
+
+    /// <summary>Starts taking <paramref name="signal"/> (named or a raw number such as <c>(PosixSignal)10</c>). Callable from any thread.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The signal cannot be handled (SIGKILL, SIGSTOP, a fault signal the runtime owns, or out of range).</exception>
+    public void Add(PosixSignal signal)
+    {
+        int number = EventLoop.ValidateSignal(signal);
+        lock (Loop.Gate)
+        {
+            if (_signals.Contains(number))
+            {
+                return;
+            }
+
+            _signals.Add(number);
+            if (IsArmed)
+            {
+                Register(number);
+            }
+        }
+    }
+
+    /// <summary>Stops taking <paramref name="signal"/> and restores its previous handling. Callable from any thread.</summary>
+    public void Remove(PosixSignal signal)
+    {
+        int number = SignalNames.ToNumber(signal);
+        lock (Loop.Gate)
+        {
+            if (_signals.Remove(number) && _registrations.Remove(number, out PosixSignalRegistration? registration))
+            {
+                registration.Dispose();
+            }
+        }
+    }
+
+    private protected override void Arm()
+    {
+        Loop.Epoll.Add(_notifier.Fd, Sys.EpollIn, RegistrationToken.Value, Name);
+        foreach (int number in _signals)
+        {
+            Register(number);
+        }
+    }
+
+    private protected override void Disarm()
+    {
+        // While disabled the signals stay taken over (their deliveries are counted and come after Enable), like
+        // calloop's blocked-but-pending signals; the previous handling returns only when the source is unregistered.
+        Loop.Epoll.Delete(_notifier.Fd);
+    }
+
+    private protected override void OnDeactivated() => UnregisterAll();
+
+    private protected override void OnEvent(Readiness readiness, Token token)
+    {
+        _notifier.Drain();
+        DateTimeOffset now = Loop.Now;
+        foreach (int number in SnapshotSignals())
+        {
+            int count = Interlocked.Exchange(ref _counts[number], 0);
+            if (count > 0)
+            {
+                Emit(new SignalEvent(number, count, now));
+            }
+        }
+    }
+
+    private protected override void ReleaseResources()
+    {
+        UnregisterAll();
+        _notifier.Dispose();
+    }
+
+    private void UnregisterAll()
+    {
+        foreach (PosixSignalRegistration registration in _registrations.Values)
+        {
+            registration.Dispose();
+        }
+
+        _registrations.Clear();
+    }
+
+    private int[] SnapshotSignals()
+    {
+        lock (Loop.Gate)
+        {
+            return [.. _signals];
+        }
+    }
+
+    private void Register(int number)
+    {
+        if (_registrations.ContainsKey(number))
+        {
+            return;
+        }
+
+        _registrations[number] = PosixSignalRegistration.Create(SignalNames.ToPosixSignal(number), context =>
+        {
+            context.Cancel = true;
+            Interlocked.Increment(ref _counts[number]);
+            _notifier.Signal();
+        });
+    }
+}
