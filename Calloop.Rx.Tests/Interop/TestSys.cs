@@ -1,0 +1,89 @@
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Calloop.Rx.Tests.Interop;
+
+/// <summary>The libc calls the tests need to make real fds and send real signals; kept in this one folder.</summary>
+internal static unsafe class TestSys
+{
+    public static int SIGUSR1 => LibC.SIGUSR1;
+
+    public static int SIGUSR2 => LibC.SIGUSR2;
+
+    public static int SIGHUP => LibC.SIGHUP;
+
+    public static int SIGWINCH => LibC.SIGWINCH;
+
+    public static int SIGCHLD => LibC.SIGCHLD;
+
+    public static int SIGTERM => LibC.SIGTERM;
+
+    /// <summary>Sends <paramref name="signal"/> to this process.</summary>
+    public static void Kill(int signal)
+    {
+        if (kill(getpid(), signal) != 0)
+        {
+            throw new InvalidOperationException($"kill failed: errno {errno}");
+        }
+    }
+
+    /// <summary>A non-blocking, close-on-exec unix stream socket pair.</summary>
+    public static (int A, int B) SocketPair()
+    {
+        int* fds = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+        {
+            throw new InvalidOperationException($"socketpair failed: errno {errno}");
+        }
+
+        return (fds[0], fds[1]);
+    }
+
+    /// <summary>A non-blocking, close-on-exec pipe.</summary>
+    public static (int Read, int Write) Pipe()
+    {
+        int* fds = stackalloc int[2];
+        if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+        {
+            throw new InvalidOperationException($"pipe2 failed: errno {errno}");
+        }
+
+        return (fds[0], fds[1]);
+    }
+
+    public static int Write(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            return (int)write(fd, p, data.Length);
+        }
+    }
+
+    /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; -1 when it would block.</summary>
+    public static int Read(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            return (int)read(fd, p, buffer.Length);
+        }
+    }
+
+    /// <summary>Reads until the fd would block; returns the bytes read.</summary>
+    public static byte[] Drain(int fd)
+    {
+        var all = new List<byte>();
+        Span<byte> buffer = stackalloc byte[4096];
+        int n;
+        while ((n = Read(fd, buffer)) > 0)
+        {
+            all.AddRange(buffer[..n].ToArray());
+        }
+
+        return [.. all];
+    }
+
+    public static void Close(int fd) => close(fd);
+
+    /// <summary>How many fds this process has open.</summary>
+    public static int OpenFdCount() => Directory.GetFiles("/proc/self/fd").Length;
+}
