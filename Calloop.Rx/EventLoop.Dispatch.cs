@@ -49,27 +49,58 @@ public sealed partial class EventLoop
     public void Dispatch(TimeSpan? timeout = null)
     {
         ValidateTimeout(timeout);
-        ThrowIfDisposed();
-        EnterDispatch();
+        if (!DispatchOnce(timeout is { } t ? t.Ticks : -1))
+        {
+            ThrowHelper.ThrowLoopDisposed();
+        }
+    }
+
+    /// <summary>One dispatch; false (nothing done) when the loop is already disposed.</summary>
+    private bool DispatchOnce(long timeoutTicks)
+    {
+        if (_disposed)
+        {
+            return false;
+        }
+
+        if (!EnterDispatch())
+        {
+            return false;
+        }
+
         try
         {
-            DispatchCore(timeout is { } t ? t.Ticks : -1);
+            // Disposed by another thread since the check above: LeaveDispatch tears down.
+            if (!_disposed)
+            {
+                DispatchCore(timeoutTicks);
+            }
         }
         finally
         {
             LeaveDispatch();
         }
+
+        return true;
     }
 
-    private void EnterDispatch()
+    /// <summary>Takes the dispatch role; false if the loop was disposed meanwhile; throws on re-entry or a second thread.</summary>
+    private bool EnterDispatch()
     {
-        if (!TryEnterDispatch())
+        if (TryEnterDispatch())
         {
-            int owner = Volatile.Read(ref _dispatchThread);
-            throw new InvalidOperationException(owner == Environment.CurrentManagedThreadId
-                ? "Dispatch cannot be re-entered from a callback of the same event loop."
-                : $"The event loop is already dispatching on managed thread {owner}; one thread dispatches at a time.");
+            return true;
         }
+
+        if (_disposed)
+        {
+            return false;
+        }
+
+        int owner = Volatile.Read(ref _dispatchThread);
+        throw new InvalidOperationException(owner == Environment.CurrentManagedThreadId
+            ? "Dispatch cannot be re-entered from a callback of the same event loop."
+            : $"The event loop is already dispatching on managed thread {owner}; one thread dispatches at a time.");
     }
 
     private bool TryEnterDispatch() =>
@@ -101,6 +132,11 @@ public sealed partial class EventLoop
 
         if (_phase == Phase.Synthetic)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             while (_syntheticCursor < _synthetic.Count)
             {
                 var (source, token, readiness) = _synthetic[_syntheticCursor++];
@@ -117,6 +153,11 @@ public sealed partial class EventLoop
 
         if (_phase == Phase.Events)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             while (_eventCursor < _eventCount)
             {
                 int i = _eventCursor++;
@@ -144,6 +185,11 @@ public sealed partial class EventLoop
 
         if (_phase == Phase.Timers)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             while (_dueCursor < _due.Count)
             {
                 WorkItem item = _due[_dueCursor++];
@@ -164,6 +210,11 @@ public sealed partial class EventLoop
 
         if (_phase == Phase.Actions)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             while (_running.TryDequeue(out WorkItem? item))
             {
                 item.Invoke();
@@ -182,6 +233,11 @@ public sealed partial class EventLoop
 
         if (_phase == Phase.Idles)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             while (_runningIdles.TryDequeue(out Idle? idle))
             {
                 idle.Run(this);

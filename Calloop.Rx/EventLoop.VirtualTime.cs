@@ -35,7 +35,11 @@ public sealed partial class EventLoop
             throw new ArgumentOutOfRangeException(nameof(target), target, $"Virtual time cannot go backwards (now {Now:O}).");
         }
 
-        EnterDispatch();
+        if (!EnterDispatch())
+        {
+            ThrowHelper.ThrowLoopDisposed();
+        }
+
         try
         {
             while (!_disposed)

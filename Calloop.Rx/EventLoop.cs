@@ -140,11 +140,11 @@ public sealed partial class EventLoop : IDisposable
     {
         ValidateTimeout(timeout);
         _stopRequested = false;
-        while (!_disposed)
+        long ticks = timeout is { } t ? t.Ticks : -1;
+        while (DispatchOnce(ticks))
         {
-            Dispatch(timeout);
             afterDispatch?.Invoke(this);
-            if (_stopRequested)
+            if (_stopRequested || _disposed)
             {
                 break;
             }
