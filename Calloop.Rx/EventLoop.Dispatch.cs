@@ -202,9 +202,15 @@ public sealed partial class EventLoop
 
             _due.Clear();
             _phase = Phase.Actions;
-            lock (Gate)
+
+            // Unlocked emptiness checks here and below are hints: work queued concurrently is seen by the next
+            // dispatch, whose wait does not block because the pre-wait check (under the gate) sees it.
+            if (_ready.Count > 0)
             {
-                (_ready, _running) = (_running, _ready);
+                lock (Gate)
+                {
+                    (_ready, _running) = (_running, _ready);
+                }
             }
         }
 
@@ -225,9 +231,12 @@ public sealed partial class EventLoop
             }
 
             _phase = Phase.Idles;
-            lock (Gate)
+            if (!_idles.IsEmpty)
             {
-                (_idles, _runningIdles) = (_runningIdles, _idles);
+                lock (Gate)
+                {
+                    _idles.SwapLocked();
+                }
             }
         }
 
@@ -238,9 +247,17 @@ public sealed partial class EventLoop
                 return;
             }
 
-            while (_runningIdles.TryDequeue(out Idle? idle))
+            while (_idles.TryTakeNext(out Action? idle))
             {
-                idle.Run(this);
+                try
+                {
+                    idle!();
+                }
+                catch (Exception e)
+                {
+                    RecordFailure(e);
+                }
+
                 if (ShouldStop())
                 {
                     return;
@@ -295,6 +312,11 @@ public sealed partial class EventLoop
     private void CollectDueTimers()
     {
         _dueCursor = 0;
+        if (_timers.Count == 0)
+        {
+            return;
+        }
+
         long now = NowTicks;
         lock (Gate)
         {

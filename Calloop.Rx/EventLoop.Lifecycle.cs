@@ -13,6 +13,11 @@ public sealed partial class EventLoop
 
     private ILoopSource[] SnapshotLifecycleSources()
     {
+        if (_lifecycleSources.Count == 0)
+        {
+            return [];
+        }
+
         lock (Gate)
         {
             return _lifecycleSources.Count == 0 ? [] : [.. _lifecycleSources];
@@ -44,8 +49,7 @@ public sealed partial class EventLoop
     /// <summary>calloop's before_handle_events phase: each source sees its real events of this poll before any is processed.</summary>
     private void RunBeforeHandleEventsHooks()
     {
-        ILoopSource[] sources = SnapshotLifecycleSources();
-        foreach (ILoopSource source in sources)
+        foreach (ILoopSource source in SnapshotLifecycleSources())
         {
             _hookEvents.Clear();
             for (int i = 0; i < _eventCount; i++)

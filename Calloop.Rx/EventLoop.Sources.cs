@@ -124,16 +124,21 @@ public sealed partial class EventLoop
     private TSource Track<TSource>(TSource source)
         where TSource : ILoopSource
     {
-        try
+        lock (Gate)
         {
-            TrackSource(source);
-        }
-        catch
-        {
-            ((ILoopSource)source).TearDown([]);
-            throw;
+            if (!_disposed)
+            {
+                if (source.OwnsResources)
+                {
+                    TrackLocked(source);
+                }
+
+                return source;
+            }
         }
 
+        source.TearDown([]);
+        ThrowHelper.ThrowLoopDisposed();
         return source;
     }
 }

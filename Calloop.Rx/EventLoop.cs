@@ -28,11 +28,10 @@ public sealed partial class EventLoop : IDisposable
     private readonly long _originTimestamp;
     private readonly DateTimeOffset _anchor;
     private readonly TimerHeap _timers = new();
-    private readonly HashSet<ILoopSource> _liveSources = [];
     private Queue<WorkItem> _ready = new();
     private Queue<WorkItem> _running = new();
-    private Queue<Idle> _idles = new();
-    private Queue<Idle> _runningIdles = new();
+    private readonly IdleQueue _idles = new();
+    private ILoopSource? _tracked;
     private long _virtualNow;
     private long _sequence;
     private int _wakeArmed;
@@ -89,7 +88,7 @@ public sealed partial class EventLoop : IDisposable
     internal Poller Poller { get; }
 
     /// <summary>The lock guarding registrations, the timer heap and the queues. Never held while user code runs.</summary>
-    internal object Gate { get; } = new();
+    internal Lock Gate { get; } = new();
 
     internal Epoll Epoll => _epoll;
 
@@ -157,17 +156,22 @@ public sealed partial class EventLoop : IDisposable
     /// </summary>
     /// <returns>A handle whose disposal cancels the callback if it has not run yet.</returns>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
-    public IDisposable InsertIdle(Action callback)
+    public IdleHandle InsertIdle(Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        var idle = new Idle(callback);
         lock (Gate)
         {
             ThrowIfDisposed();
-            _idles.Enqueue(idle);
+            return new IdleHandle(this, _idles.AddLocked(callback));
         }
+    }
 
-        return idle;
+    internal void CancelIdle(long id)
+    {
+        lock (Gate)
+        {
+            _idles.CancelLocked(id);
+        }
     }
 
     /// <summary>
@@ -263,17 +267,54 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
-    internal void TrackSource(ILoopSource source)
+    /// <summary>
+    /// Adds a source to the list disposal walks: sources owning OS resources from creation, others while registered.
+    /// An intrusive list, so that the churn of short-lived timers costs O(1) and no allocation. Caller holds the gate.
+    /// </summary>
+    internal void TrackLocked(ILoopSource source)
     {
-        lock (Gate)
+        if (source.Tracked)
         {
-            ThrowIfDisposed();
-            _liveSources.Add(source);
+            return;
         }
+
+        source.Tracked = true;
+        source.TrackedPrevious = null;
+        source.TrackedNext = _tracked;
+        if (_tracked is not null)
+        {
+            _tracked.TrackedPrevious = source;
+        }
+
+        _tracked = source;
     }
 
     /// <summary>Caller holds the gate.</summary>
-    internal void UntrackSourceLocked(ILoopSource source) => _liveSources.Remove(source);
+    internal void UntrackLocked(ILoopSource source)
+    {
+        if (!source.Tracked)
+        {
+            return;
+        }
+
+        source.Tracked = false;
+        if (source.TrackedPrevious is { } previous)
+        {
+            previous.TrackedNext = source.TrackedNext;
+        }
+        else
+        {
+            _tracked = source.TrackedNext;
+        }
+
+        if (source.TrackedNext is { } next)
+        {
+            next.TrackedPrevious = source.TrackedPrevious;
+        }
+
+        source.TrackedPrevious = null;
+        source.TrackedNext = null;
+    }
 
     private void Teardown()
     {
@@ -284,15 +325,17 @@ public sealed partial class EventLoop : IDisposable
 
         _tornDown = true;
         _phase = Phase.None;
-        ILoopSource[] sources;
+        var sources = new List<ILoopSource>();
         lock (Gate)
         {
-            sources = [.. _liveSources];
-            _liveSources.Clear();
+            for (ILoopSource? source = _tracked; source is not null; source = source.TrackedNext)
+            {
+                sources.Add(source);
+            }
+
             _ready.Clear();
             _running.Clear();
-            _idles.Clear();
-            _runningIdles.Clear();
+            _idles.ClearLocked();
             while (_timers.PopDue(long.MaxValue) is not null)
             {
             }

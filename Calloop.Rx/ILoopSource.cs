@@ -6,6 +6,18 @@ internal interface ILoopSource
     /// <summary>The current registration's token (sub-id 0); default while inactive.</summary>
     Token Token { get; }
 
+    /// <summary>Whether the source holds OS resources (an eventfd, signal handlers) from creation until it ends.</summary>
+    bool OwnsResources { get; }
+
+    /// <summary>Links of the loop's intrusive list of sources to tear down (guarded by the gate).</summary>
+    ILoopSource? TrackedPrevious { get; set; }
+
+    /// <summary>See <see cref="TrackedPrevious"/>.</summary>
+    ILoopSource? TrackedNext { get; set; }
+
+    /// <summary>Whether the source is in that list.</summary>
+    bool Tracked { get; set; }
+
     /// <summary>Handles one event on the loop thread. Exceptions escaping it mean the source failed.</summary>
     void OnReady(Readiness readiness, Token token);
 

@@ -97,6 +97,20 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     Token ILoopSource.Token => _token;
 
+    bool ILoopSource.OwnsResources => OwnsResources;
+
+    ILoopSource? ILoopSource.TrackedPrevious { get; set; }
+
+    ILoopSource? ILoopSource.TrackedNext { get; set; }
+
+    bool ILoopSource.Tracked { get; set; }
+
+    /// <summary>Whether the source holds OS resources from creation until it ends (an eventfd...), so loop disposal must reach it even while unsubscribed.</summary>
+    private protected virtual bool OwnsResources => false;
+
+    /// <summary>Whether the source needs a token (a slab slot) for epoll events; timers do not.</summary>
+    private protected virtual bool UsesToken => true;
+
     /// <summary>Whether the calling code runs inside this source's own callback, where changes are deferred.</summary>
     private bool InOwnCallback => ReferenceEquals(Loop.CurrentSource, this) && Loop.OnLoopThread;
 
@@ -125,7 +139,8 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                     Activate();
                 }
 
-                _subscriptions = [.. _subscriptions, subscription];
+                Subscription[] current = _subscriptions;
+                _subscriptions = current.Length == 0 ? [subscription] : [.. current, subscription];
             }
         }
 
@@ -365,7 +380,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             _terminalError = error;
             Subscription[] subscriptions = _subscriptions;
             _subscriptions = s_none;
-            Loop.UntrackSourceLocked(this);
+            Loop.UntrackLocked(this);
             ReleaseResources();
             return subscriptions;
         }
@@ -407,7 +422,11 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     private void Activate()
     {
-        _token = Loop.AllocateSlotLocked(this);
+        if (UsesToken)
+        {
+            _token = Loop.AllocateSlotLocked(this);
+        }
+
         if (_enabled)
         {
             try
@@ -416,8 +435,12 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             }
             catch
             {
-                Loop.FreeSlotLocked(_token);
-                _token = default;
+                if (UsesToken)
+                {
+                    Loop.FreeSlotLocked(_token);
+                    _token = default;
+                }
+
                 throw;
             }
 
@@ -425,6 +448,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         }
 
         _state = State.Active;
+        Loop.TrackLocked(this);
     }
 
     private void Deactivate()
@@ -435,8 +459,18 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             _armed = false;
         }
 
-        Loop.FreeSlotLocked(_token);
+        if (UsesToken)
+        {
+            Loop.FreeSlotLocked(_token);
+            _token = default;
+        }
+
         _state = State.Inactive;
+        if (!OwnsResources)
+        {
+            Loop.UntrackLocked(this);
+        }
+
         OnDeactivated();
     }
 

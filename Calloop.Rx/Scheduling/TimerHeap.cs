@@ -1,39 +1,37 @@
 namespace Calloop.Rx.Scheduling;
 
 /// <summary>
-/// A binary min-heap of <see cref="WorkItem"/>s ordered by (deadline, sequence), each item knowing its own
-/// index. Hand-written rather than <see cref="PriorityQueue{TElement, TPriority}"/> because cancellation must
-/// leave the heap eagerly (a chatty <c>Throttle</c> cancels a timer per element) and PriorityQueue's
-/// <c>Remove</c> is a linear scan; here removal is O(log n). Not thread-safe: the loop guards it with its gate.
+/// A binary min-heap of <see cref="WorkItem"/>s ordered by (deadline, sequence), each item knowing its own index.
+/// Hand-written rather than <see cref="PriorityQueue{TElement, TPriority}"/> because cancellation must leave the heap
+/// eagerly (a chatty <c>Throttle</c> cancels a timer per element) and PriorityQueue's <c>Remove</c> is a linear scan;
+/// here removal is O(log n). The keys live in the node array, so sifting compares contiguous memory instead of
+/// following a reference per level. Not thread-safe: the loop guards it with its gate.
 /// </summary>
 internal sealed class TimerHeap
 {
-    private WorkItem[] _items = new WorkItem[16];
+    private Node[] _nodes = new Node[16];
     private int _count;
 
     public int Count => _count;
 
     /// <summary>The earliest deadline, or <see cref="long.MaxValue"/> when empty.</summary>
-    public long NextDeadline => _count == 0 ? long.MaxValue : _items[0].Deadline;
+    public long NextDeadline => _count == 0 ? long.MaxValue : _nodes[0].Deadline;
 
     public void Insert(WorkItem item)
     {
-        if (_count == _items.Length)
+        if (_count == _nodes.Length)
         {
-            Array.Resize(ref _items, _count * 2);
+            Array.Resize(ref _nodes, _count * 2);
         }
 
-        _items[_count] = item;
-        item.HeapIndex = _count;
-        _count++;
-        SiftUp(_count - 1);
+        SiftUp(_count++, new Node(item));
     }
 
     /// <summary>Removes <paramref name="item"/> if it is in the heap; returns whether it was.</summary>
     public bool Remove(WorkItem item)
     {
         int index = item.HeapIndex;
-        if (index < 0 || index >= _count || _items[index] != item)
+        if (index < 0 || index >= _count || _nodes[index].Item != item)
         {
             return false;
         }
@@ -42,63 +40,56 @@ internal sealed class TimerHeap
         _count--;
         if (index != _count)
         {
-            WorkItem last = _items[_count];
-            _items[index] = last;
-            last.HeapIndex = index;
-            if (index > 0 && Less(last, _items[(index - 1) / 2]))
+            Node last = _nodes[_count];
+            if (index > 0 && Less(last, _nodes[(index - 1) / 2]))
             {
-                SiftUp(index);
+                SiftUp(index, last);
             }
             else
             {
-                SiftDown(index);
+                SiftDown(index, last);
             }
         }
 
-        _items[_count] = null!;
+        _nodes[_count] = default;
         return true;
     }
 
     /// <summary>Removes and returns the earliest item if its deadline is at or before <paramref name="now"/>.</summary>
     public WorkItem? PopDue(long now)
     {
-        if (_count == 0 || _items[0].Deadline > now)
+        if (_count == 0 || _nodes[0].Deadline > now)
         {
             return null;
         }
 
-        WorkItem head = _items[0];
+        WorkItem head = _nodes[0].Item;
         Remove(head);
         return head;
     }
 
-    private static bool Less(WorkItem a, WorkItem b) =>
+    private static bool Less(in Node a, in Node b) =>
         a.Deadline < b.Deadline || (a.Deadline == b.Deadline && a.Sequence < b.Sequence);
 
-    private void SiftUp(int index)
+    private void SiftUp(int index, Node node)
     {
-        WorkItem item = _items[index];
         while (index > 0)
         {
             int parent = (index - 1) / 2;
-            WorkItem p = _items[parent];
-            if (!Less(item, p))
+            if (!Less(node, _nodes[parent]))
             {
                 break;
             }
 
-            _items[index] = p;
-            p.HeapIndex = index;
+            Place(index, _nodes[parent]);
             index = parent;
         }
 
-        _items[index] = item;
-        item.HeapIndex = index;
+        Place(index, node);
     }
 
-    private void SiftDown(int index)
+    private void SiftDown(int index, Node node)
     {
-        WorkItem item = _items[index];
         while (true)
         {
             int child = (2 * index) + 1;
@@ -107,23 +98,33 @@ internal sealed class TimerHeap
                 break;
             }
 
-            if (child + 1 < _count && Less(_items[child + 1], _items[child]))
+            if (child + 1 < _count && Less(_nodes[child + 1], _nodes[child]))
             {
                 child++;
             }
 
-            WorkItem c = _items[child];
-            if (!Less(c, item))
+            if (!Less(_nodes[child], node))
             {
                 break;
             }
 
-            _items[index] = c;
-            c.HeapIndex = index;
+            Place(index, _nodes[child]);
             index = child;
         }
 
-        _items[index] = item;
-        item.HeapIndex = index;
+        Place(index, node);
+    }
+
+    private void Place(int index, in Node node)
+    {
+        _nodes[index] = node;
+        node.Item.HeapIndex = index;
+    }
+
+    private readonly struct Node(WorkItem item)
+    {
+        public readonly long Deadline = item.Deadline;
+        public readonly long Sequence = item.Sequence;
+        public readonly WorkItem Item = item;
     }
 }

@@ -29,6 +29,8 @@ public sealed class ChannelSource<T> : LoopSource<T>
 
     internal Notifier Notifier { get; }
 
+    private protected override bool OwnsResources => true;
+
     private protected override void Arm() => Loop.Epoll.Add(Notifier.Fd, Sys.EpollIn, RegistrationToken.Value, Name);
 
     private protected override void Disarm() => Loop.Epoll.Delete(Notifier.Fd);
@@ -36,20 +38,20 @@ public sealed class ChannelSource<T> : LoopSource<T>
     private protected override void OnEvent(Readiness readiness, Token token)
     {
         Notifier.Drain();
-        var reader = _core.Queue.Reader;
+        MessageQueue<T> queue = _core.Queue;
         int delivered = 0;
-        while (delivered < _batch && !DeliveryFailed && reader.TryRead(out T? item))
+        while (delivered < _batch && !DeliveryFailed && queue.TryRead(out T item))
         {
             delivered++;
             Emit(item);
         }
 
-        if (reader.TryPeek(out _))
+        if (queue.HasMore)
         {
             // Left for the next dispatch: the self-signal makes that dispatch poll instead of sleeping.
             Notifier.Signal();
         }
-        else if (reader.Completion.IsCompleted)
+        else if (queue.IsCompleted())
         {
             Complete();
         }
@@ -57,7 +59,7 @@ public sealed class ChannelSource<T> : LoopSource<T>
 
     private protected override void ReleaseResources()
     {
-        _core.Queue.Writer.TryComplete();
+        _core.Queue.CloseReader();
         Notifier.Dispose();
     }
 }

@@ -25,6 +25,8 @@ public sealed class PingSource : LoopSource<Unit>
 
     internal Notifier Notifier => _notifier;
 
+    private protected override bool OwnsResources => true;
+
     private protected override void Arm() => Loop.Epoll.Add(_notifier.Fd, Sys.EpollIn, RegistrationToken.Value, Name);
 
     private protected override void Disarm() => Loop.Epoll.Delete(_notifier.Fd);

@@ -73,6 +73,8 @@ public sealed class SignalSource : LoopSource<SignalEvent>
         }
     }
 
+    private protected override bool OwnsResources => true;
+
     private protected override void Arm()
     {
         Loop.Epoll.Add(_notifier.Fd, Sys.EpollIn, RegistrationToken.Value, Name);

@@ -33,6 +33,8 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>
         set => Volatile.Write(ref _deadline, Loop.ToTicks(value));
     }
 
+    private protected override bool UsesToken => false;
+
     private protected override void Arm()
     {
         long deadline = Volatile.Read(ref _deadline);

@@ -1,0 +1,80 @@
+namespace Calloop.Rx.Benchmarks.Anchors;
+
+/// <summary>
+/// Console mode for <c>anchor.sh</c>: <c>[--impl calloop-rx|rx-els] &lt;workload&gt; [n]</c>, one result line on stdout.
+/// A full-size warm-up run of the same workload goes first, outside the timed interval, followed by a pause so that
+/// tiered compilation has promoted the hot path to optimized code; the anchors have no JIT and do none.
+/// </summary>
+internal static class AnchorRunner
+{
+    public static readonly string[] Workloads = ["channel", "pingpong", "timers", "timer-cancel", "fds-1", "fds-9000", "idle", "idle-cpu"];
+
+    public static bool IsWorkload(string name) => Workloads.Contains(name) || name.StartsWith("fds-", StringComparison.Ordinal);
+
+    public static int Run(string[] args)
+    {
+        string impl = LoopWorkloads.Impl;
+        int at = 0;
+        if (args.Length >= 2 && args[0] == "--impl")
+        {
+            impl = args[1];
+            at = 2;
+        }
+
+        if (args.Length <= at || !IsWorkload(args[at]))
+        {
+            Console.Error.WriteLine($"usage: anchor.sh [--impl calloop-rx|rx-els] <{string.Join("|", Workloads)}|fds-K> [n]");
+            return 2;
+        }
+
+        string workload = args[at];
+        long? n = args.Length > at + 1 ? long.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : null;
+        Action<long>? run = impl switch
+        {
+            LoopWorkloads.Impl => ForLoop(workload),
+            EventLoopSchedulerWorkloads.Impl => ForEventLoopScheduler(workload),
+            _ => throw new ArgumentException($"unknown impl '{impl}'"),
+        };
+        if (run is null)
+        {
+            return 0; // not expressible on this implementation (rx-els has no fds): print nothing
+        }
+
+        long count = n ?? DefaultN(workload);
+        var stdout = Console.Out;
+        Console.SetOut(TextWriter.Null);
+        run(count);
+        Console.SetOut(stdout);
+        Thread.Sleep(500);
+        run(count);
+        return 0;
+    }
+
+    private static long DefaultN(string workload) => workload switch
+    {
+        "channel" or "idle" => 1_000_000,
+        "idle-cpu" => 1,
+        _ => 100_000,
+    };
+
+    private static Action<long>? ForLoop(string workload) => workload switch
+    {
+        "channel" => LoopWorkloads.Channel,
+        "pingpong" => LoopWorkloads.PingPong,
+        "timers" => LoopWorkloads.Timers,
+        "timer-cancel" => LoopWorkloads.TimerCancel,
+        "idle" => LoopWorkloads.Idle,
+        "idle-cpu" => _ => LoopWorkloads.IdleCpu(),
+        _ => n => LoopWorkloads.Fds(workload, int.Parse(workload["fds-".Length..], System.Globalization.CultureInfo.InvariantCulture), n),
+    };
+
+    private static Action<long>? ForEventLoopScheduler(string workload) => workload switch
+    {
+        "channel" => EventLoopSchedulerWorkloads.Channel,
+        "pingpong" => EventLoopSchedulerWorkloads.PingPong,
+        "timers" => EventLoopSchedulerWorkloads.Timers,
+        "timer-cancel" => EventLoopSchedulerWorkloads.TimerCancel,
+        "idle" => EventLoopSchedulerWorkloads.Idle,
+        _ => null,
+    };
+}

@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Reactive;
+using Calloop.Rx.Benchmarks.Interop;
+
+namespace Calloop.Rx.Benchmarks.Anchors;
+
+/// <summary>
+/// The anchor workloads on Calloop.Rx, used the way a user would: sources created and subscribed, callbacks as
+/// observers, the loop driven by <see cref="EventLoop.Run"/> or <see cref="EventLoop.Dispatch"/>.
+/// </summary>
+internal static class LoopWorkloads
+{
+    public const string Impl = "calloop-rx";
+
+    public static void Channel(long n)
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.Channel<ulong>();
+        ulong sum = 0;
+        long count = 0;
+        long end = 0;
+        messages.Subscribe(new Observer<ulong>(value =>
+        {
+            sum += value;
+            if (++count == n)
+            {
+                end = Stopwatch.GetTimestamp();
+                loop.Stop();
+            }
+        }));
+        long start = Stopwatch.GetTimestamp();
+        var producer = new Thread(() =>
+        {
+            for (ulong i = 0; i < (ulong)n; i++)
+            {
+                sender.Send(i);
+            }
+        });
+        producer.Start();
+        loop.Run();
+        producer.Join();
+        Check(sum == (ulong)n * ((ulong)n - 1) / 2, "channel sum");
+        Result.Print(Impl, "channel", n, Seconds(start, end));
+    }
+
+    public static void PingPong(long n)
+    {
+        using var loopA = new EventLoop();
+        using var loopB = new EventLoop();
+        var (pingA, pingsA) = loopA.Ping();
+        var (pingB, pingsB) = loopB.Ping();
+        var stamps = new long[n + 1];
+        long i = 0;
+        pingsB.Subscribe(new Observer<Unit>(_ => pingA.Send()));
+        pingsA.Subscribe(new Observer<Unit>(_ =>
+        {
+            stamps[++i] = Stopwatch.GetTimestamp();
+            if (i == n)
+            {
+                loopA.Stop();
+            }
+            else
+            {
+                pingB.Send();
+            }
+        }));
+        using var ready = new Barrier(2);
+        var threadB = new Thread(() =>
+        {
+            loopB.Dispatch(TimeSpan.Zero);
+            ready.SignalAndWait();
+            loopB.Run();
+        });
+        threadB.Start();
+        loopA.Dispatch(TimeSpan.Zero);
+        ready.SignalAndWait();
+        stamps[0] = Stopwatch.GetTimestamp();
+        pingB.Send();
+        loopA.Run();
+        loopB.Stop();
+        threadB.Join();
+        var trips = new double[n];
+        for (long k = 1; k <= n; k++)
+        {
+            trips[k - 1] = Stopwatch.GetElapsedTime(stamps[k - 1], stamps[k]).TotalMicroseconds;
+        }
+
+        Array.Sort(trips);
+        Result.Print(Impl, "pingpong", n, Seconds(stamps[0], stamps[n]), ("p50_us", Percentile(trips, 50)), ("p99_us", Percentile(trips, 99)));
+    }
+
+    public static void Timers(long n)
+    {
+        using var loop = new EventLoop();
+        long fired = 0;
+        double lateTicks = 0;
+        var observer = new Observer<DateTimeOffset>(deadline =>
+        {
+            lateTicks += (loop.Now - deadline).Ticks;
+            fired++;
+        });
+        var lcg = new Lcg();
+        long start = Stopwatch.GetTimestamp();
+        DateTimeOffset t0 = loop.Now;
+        for (long k = 0; k < n; k++)
+        {
+            loop.Timer(t0.AddTicks(lcg.NextOffsetNs() / 100)).Subscribe(observer);
+        }
+
+        long inserted = Stopwatch.GetTimestamp();
+        while (fired < n)
+        {
+            loop.Dispatch();
+        }
+
+        long end = Stopwatch.GetTimestamp();
+        Result.Print(Impl, "timers", n, Seconds(start, end),
+            ("insert_ns", Stopwatch.GetElapsedTime(start, inserted).TotalNanoseconds / n),
+            ("late_us", lateTicks / n / 10));
+    }
+
+    public static void TimerCancel(long n)
+    {
+        using var loop = new EventLoop();
+        long fired = 0;
+        var observer = new Observer<DateTimeOffset>(_ => fired++);
+        var lcg = new Lcg();
+        DateTimeOffset t0 = loop.Now + TimeSpan.FromSeconds(10);
+        var subscriptions = new IDisposable[n];
+        for (long k = 0; k < n; k++)
+        {
+            subscriptions[k] = loop.Timer(t0.AddTicks(lcg.NextOffsetNs() / 100)).Subscribe(observer);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        foreach (IDisposable subscription in subscriptions)
+        {
+            subscription.Dispose();
+        }
+
+        long end = Stopwatch.GetTimestamp();
+        loop.Dispatch(TimeSpan.Zero);
+        Result.Print(Impl, "timer-cancel", n, Seconds(start, end),
+            ("cancel_ns", Stopwatch.GetElapsedTime(start, end).TotalNanoseconds / n), ("fired", fired));
+    }
+
+    public static void Fds(string workload, int pipes, long n)
+    {
+        using var loop = new EventLoop();
+        var fds = new (int Read, int Write)[pipes];
+        long reads = 0;
+        for (int p = 0; p < pipes; p++)
+        {
+            fds[p] = BenchSys.Pipe();
+            int readFd = fds[p].Read;
+            loop.Fd(readFd, Interest.Read, Mode.Level).Subscribe(new Observer<Readiness>(_ => reads += BenchSys.ReadByte(readFd)));
+        }
+
+        int write0 = fds[0].Write;
+        long start = Stopwatch.GetTimestamp();
+        for (long k = 0; k < n; k++)
+        {
+            BenchSys.WriteByte(write0);
+            loop.Dispatch(TimeSpan.Zero);
+        }
+
+        long end = Stopwatch.GetTimestamp();
+        Check(reads == n, "fd reads");
+        loop.Dispose();
+        foreach (var (read, write) in fds)
+        {
+            BenchSys.Close(read);
+            BenchSys.Close(write);
+        }
+
+        Result.Print(Impl, workload, n, Seconds(start, end), ("ns_iter", Stopwatch.GetElapsedTime(start, end).TotalNanoseconds / n));
+    }
+
+    public static void Idle(long n)
+    {
+        using var loop = new EventLoop();
+        var counter = new Counter();
+        Action increment = counter.Increment;
+        long start = Stopwatch.GetTimestamp();
+        for (long k = 0; k < n; k++)
+        {
+            loop.InsertIdle(increment);
+        }
+
+        loop.Dispatch(TimeSpan.Zero);
+        long end = Stopwatch.GetTimestamp();
+        Check(counter.Value == n, "idle count");
+        Result.Print(Impl, "idle", n, Seconds(start, end), ("ns_cb", Stopwatch.GetElapsedTime(start, end).TotalNanoseconds / n));
+    }
+
+    /// <summary>Two seconds of <see cref="EventLoop.Run"/> with only a far timer registered: the process CPU it costs.</summary>
+    public static void IdleCpu()
+    {
+        using var loop = new EventLoop();
+        loop.Timer(TimeSpan.FromHours(1)).Subscribe(new Observer<DateTimeOffset>(_ => { }));
+        loop.Dispatch(TimeSpan.Zero);
+        using var process = Process.GetCurrentProcess();
+        var stopper = new Thread(() =>
+        {
+            Thread.Sleep(2000);
+            loop.Stop();
+        });
+        process.Refresh();
+        TimeSpan cpuBefore = process.TotalProcessorTime;
+        long start = Stopwatch.GetTimestamp();
+        stopper.Start();
+        loop.Run();
+        long end = Stopwatch.GetTimestamp();
+        process.Refresh();
+        double cpuMs = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+        Result.Print(Impl, "idle-cpu", 1, Seconds(start, end), ("cpu_ms", cpuMs));
+    }
+
+    internal static double Seconds(long start, long end) => Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+
+    internal static double Percentile(double[] sorted, int percent) => sorted[Math.Min(sorted.Length * percent / 100, sorted.Length - 1)];
+
+    internal static void Check(bool ok, string what)
+    {
+        if (!ok)
+        {
+            throw new InvalidOperationException($"workload check failed: {what}");
+        }
+    }
+
+    /// <summary>A plain observer; the workloads' callbacks.</summary>
+    private sealed class Observer<T>(Action<T> onNext) : IObserver<T>
+    {
+        public void OnNext(T value) => onNext(value);
+
+        public void OnError(Exception error) => throw error;
+
+        public void OnCompleted()
+        {
+        }
+    }
+
+    private sealed class Counter
+    {
+        public long Value;
+
+        public void Increment() => Value++;
+    }
+}

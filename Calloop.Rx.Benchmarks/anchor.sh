@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs one anchor workload on Calloop.Rx (or, with --impl rx-els, on Rx's EventLoopScheduler) and prints one result
+# line in the anchors' format. Builds Release once if needed. Usage: anchor.sh [--impl rx-els] <workload> [n]
+# Side by side: EXTRA_IMPL_CMD="$PWD/Calloop.Rx.Benchmarks/anchor.sh" ../shared/anchors/run.sh
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+dll="$here/bin/Release/net10.0/Calloop.Rx.Benchmarks.dll"
+if [ ! -f "$dll" ] || [ -n "$(find "$here/.." -name '*.cs' -path '*Calloop.Rx*' -not -path '*/obj/*' -not -path '*/bin/*' -newer "$dll" -print -quit)" ]; then
+  dotnet build "$here/Calloop.Rx.Benchmarks.csproj" -c Release -v quiet -nologo >&2
+fi
+exec dotnet "$dll" "$@"
