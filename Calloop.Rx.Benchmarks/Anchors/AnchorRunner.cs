@@ -43,9 +43,13 @@ internal static class AnchorRunner
         long count = n ?? DefaultN(workload);
         var stdout = Console.Out;
         Console.SetOut(TextWriter.Null);
-        run(count);
+        if (workload != "idle-cpu")
+        {
+            run(count);
+            Thread.Sleep(500);
+        }
+
         Console.SetOut(stdout);
-        Thread.Sleep(500);
         run(count);
         return 0;
     }
