@@ -302,6 +302,12 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>Whether an observer threw during this dispatch: batching sources stop at the next item boundary.</summary>
     private protected bool DeliveryFailed => Loop.HasPendingFailures;
 
+    /// <summary>
+    /// Whether a callback of the event in progress called <see cref="Disable"/> or <see cref="Remove"/>: batching
+    /// sources stop at the next item boundary, so nothing is delivered after the callback that asked.
+    /// </summary>
+    private protected bool DeliveryPaused => _deferred is Request.Disable or Request.Remove;
+
     /// <summary>Delivers <paramref name="value"/> to every live subscriber (loop thread). Observer exceptions are recorded, not thrown.</summary>
     private protected void Emit(T value)
     {

@@ -38,7 +38,7 @@ public sealed class ChannelSource<T> : LoopSource<T>
         Notifier.Drain();
         var reader = _core.Queue.Reader;
         int delivered = 0;
-        while (delivered < _batch && !DeliveryFailed && reader.TryRead(out T? item))
+        while (delivered < _batch && !DeliveryFailed && !DeliveryPaused && reader.TryRead(out T? item))
         {
             delivered++;
             Emit(item);
