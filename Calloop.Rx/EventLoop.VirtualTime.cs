@@ -42,6 +42,7 @@ public sealed partial class EventLoop
 
         try
         {
+            bool atTarget = false;
             while (!_disposed)
             {
                 long next;
@@ -52,12 +53,21 @@ public sealed partial class EventLoop
                     ready = _ready.Count > 0;
                 }
 
-                if (next > to && !ready && _phase == Phase.None)
+                bool timerDue = next <= to;
+                if (!timerDue && !ready && _phase == Phase.None && atTarget)
                 {
                     break;
                 }
 
-                if (next <= to && next > NowTicks)
+                // Step to the next deadline in the window, or to the target once none is left; every step is a
+                // non-blocking dispatch, so real fd, ping, channel and signal events are delivered too.
+                if (!timerDue)
+                {
+                    atTarget = true;
+                    next = to;
+                }
+
+                if (next > NowTicks)
                 {
                     Volatile.Write(ref _virtualNow, next);
                 }

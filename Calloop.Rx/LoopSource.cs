@@ -314,8 +314,12 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>The current registration's base token (valid while active).</summary>
     private protected Token RegistrationToken => _token;
 
-    /// <summary>Whether an observer threw during this dispatch: batching sources stop at the next item boundary.</summary>
-    private protected bool DeliveryFailed => Loop.HasPendingFailures;
+    /// <summary>
+    /// Whether a source delivering several items for one event (channel messages, signal numbers) must stop at the
+    /// next item boundary: an observer threw (the rest stays pending), or a callback called <see cref="Disable"/> or
+    /// <see cref="Remove"/> (nothing is delivered after the callback that asked).
+    /// </summary>
+    private protected bool BatchInterrupted => Loop.HasPendingFailures || _deferred is Request.Disable or Request.Remove;
 
     /// <summary>Delivers <paramref name="value"/> to every live subscriber (loop thread). Observer exceptions are recorded, not thrown.</summary>
     private protected void Emit(T value)

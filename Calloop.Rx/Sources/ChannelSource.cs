@@ -40,7 +40,7 @@ public sealed class ChannelSource<T> : LoopSource<T>
         Notifier.Drain();
         MessageQueue<T> queue = _core.Queue;
         int delivered = 0;
-        while (delivered < _batch && !DeliveryFailed && queue.TryRead(out T item))
+        while (delivered < _batch && !BatchInterrupted && queue.TryRead(out T item))
         {
             delivered++;
             Emit(item);

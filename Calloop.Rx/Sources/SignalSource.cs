@@ -97,13 +97,26 @@ public sealed class SignalSource : LoopSource<SignalEvent>
     {
         _notifier.Drain();
         DateTimeOffset now = Loop.Now;
+        bool more = false;
         foreach (int number in SnapshotSignals())
         {
+            if (BatchInterrupted)
+            {
+                // What is not delivered now stays counted and comes with the next event.
+                more |= Volatile.Read(ref _counts[number]) > 0;
+                continue;
+            }
+
             int count = Interlocked.Exchange(ref _counts[number], 0);
             if (count > 0)
             {
                 Emit(new SignalEvent(number, count, now));
             }
+        }
+
+        if (more)
+        {
+            _notifier.Signal();
         }
     }
 

@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+
+namespace Calloop.Rx.Tests.Docs;
+
+/// <summary>
+/// Keeps the documentation honest: every ```csharp block in docs/*.md and README.md starts with a
+/// <c>// from &lt;path&gt;</c> line naming a file of the repository, and each of its non-empty lines (whitespace
+/// trimmed) appears in that file, in the same order. The named files are compiled and tested, so the snippets are too.
+/// </summary>
+public partial class DocSnippetsTests
+{
+    private static readonly string s_root = FindRepositoryRoot();
+
+    public static TheoryData<string> Documents() => [.. DocumentPaths()];
+
+    [Theory]
+    [MemberData(nameof(Documents))]
+    public void Document_snippets_are_copied_from_the_named_files(string document)
+    {
+        var failures = new List<string>();
+        foreach (Snippet snippet in ReadSnippets(Path.Combine(s_root, document)))
+        {
+            string where = $"{document}:{snippet.Line}";
+            Match from = FromLine().Match(snippet.Lines.FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? string.Empty);
+            if (!from.Success)
+            {
+                failures.Add($"{where}: a csharp block must start with a '// from <path>' line");
+                continue;
+            }
+
+            string source = Path.GetFullPath(Path.Combine(s_root, from.Groups[1].Value));
+            if (!source.StartsWith(s_root, StringComparison.Ordinal) || !File.Exists(source))
+            {
+                failures.Add($"{where}: '{from.Groups[1].Value}' is not a file of the repository");
+                continue;
+            }
+
+            string[] sourceLines = [.. File.ReadAllLines(source).Select(l => l.Trim())];
+            int cursor = 0;
+            foreach (string line in snippet.Lines.SkipWhile(l => l.Trim().Length == 0).Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0))
+            {
+                int found = Array.IndexOf(sourceLines, line, cursor);
+                if (found < 0)
+                {
+                    failures.Add(Array.IndexOf(sourceLines, line) < 0
+                        ? $"{where}: not in {from.Groups[1].Value}: {line}"
+                        : $"{where}: out of order with {from.Groups[1].Value}: {line}");
+                    continue;
+                }
+
+                cursor = found + 1;
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void Documents_contain_checked_snippets()
+    {
+        // Guards the check above against passing vacuously (a renamed folder, a changed fence style).
+        int snippets = DocumentPaths().Sum(document => ReadSnippets(Path.Combine(s_root, document)).Count);
+        Assert.True(snippets >= 20, $"only {snippets} csharp snippets found");
+    }
+
+    private static IEnumerable<string> DocumentPaths() =>
+        Directory.GetFiles(Path.Combine(s_root, "docs"), "*.md")
+            .Order(StringComparer.Ordinal)
+            .Select(path => Path.GetRelativePath(s_root, path))
+            .Append("README.md");
+
+    private static List<Snippet> ReadSnippets(string path)
+    {
+        var snippets = new List<Snippet>();
+        string[] lines = File.ReadAllLines(path);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].TrimStart().StartsWith("```csharp", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            int start = i + 1;
+            int end = start;
+            while (end < lines.Length && lines[end].Trim() != "```")
+            {
+                end++;
+            }
+
+            Assert.True(end < lines.Length, $"{path}:{i + 1}: unclosed code block");
+            snippets.Add(new Snippet(i + 1, lines[start..end]));
+            i = end;
+        }
+
+        return snippets;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Calloop.Rx.sln")))
+            {
+                return dir.FullName + Path.DirectorySeparatorChar;
+            }
+        }
+
+        throw new InvalidOperationException($"No Calloop.Rx.sln above {AppContext.BaseDirectory}.");
+    }
+
+    [GeneratedRegex(@"^// from (\S+)$")]
+    private static partial Regex FromLine();
+
+    private sealed record Snippet(int Line, string[] Lines);
+}

@@ -1,0 +1,123 @@
+using System.Reactive;
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using Calloop.Rx.Tests.Infrastructure;
+
+namespace Calloop.Rx.Tests.Docs;
+
+/// <summary>The examples of docs/01-how-an-event-loop-works.md, kept compiling and true by running them.</summary>
+public class EventLoopChapterTests
+{
+    [Fact]
+    public void Dispatch_delivers_only_when_the_loop_thread_dispatches()
+    {
+        using var loop = new EventLoop();
+        var (ping, pings) = loop.Ping();
+        var observer = new ContractObserver<Unit>(loop);
+        using IDisposable subscription = pings.Subscribe(observer);
+
+        // Another thread pings. The event waits in the kernel until this thread dispatches.
+        var other = new Thread(() => ping.Send());
+        other.Start();
+        other.Join();
+        Assert.Empty(observer.Values);
+
+        // One iteration; TimeSpan.Zero polls instead of waiting.
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Dispatch_runs_its_phases_in_order()
+    {
+        using var loop = new EventLoop(LoopClock.Virtual());
+        var order = new List<string>();
+        var (ping, pings) = loop.Ping();
+        var pingObserver = new ContractObserver<Unit>(loop, _ => order.Add("ping"));
+        var timerObserver = new ContractObserver<DateTimeOffset>(loop, _ => order.Add("timer"));
+        using IDisposable pingSubscription = pings.Subscribe(pingObserver);
+        using IDisposable timerSubscription = loop.Timer(TimeSpan.Zero).Subscribe(timerObserver);
+        loop.InsertIdle(() => order.Add("idle"));
+        loop.Scheduler.Schedule(() => order.Add("scheduled"));
+        loop.Scheduler.Schedule(TimeSpan.Zero, () => order.Add("scheduled with a due time"));
+        ping.Send();
+
+        loop.Dispatch(TimeSpan.Zero);
+
+        Assert.Equal(["ping", "timer", "scheduled with a due time", "scheduled", "idle"], order);
+        pingObserver.AssertClean();
+        timerObserver.AssertClean();
+    }
+
+    [Fact]
+    public void Dispatch_never_nests_what_a_callback_causes()
+    {
+        using var loop = new EventLoop();
+        var (ping, pings) = loop.Ping();
+
+        // Each ping sends the next one: delivered by the next dispatch, never as a nested OnNext.
+        var observer = new ContractObserver<Unit>(loop, _ => ping.Send());
+        using IDisposable subscription = pings.Subscribe(observer);
+        ping.Send();
+
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal(2, observer.Values.Count);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Stop_from_another_thread_ends_Run()
+    {
+        using var loop = new EventLoop();
+        int iterations = 0;
+
+        // The first dispatch starts a worker thread, which stops the loop while Run waits without a timeout.
+        loop.Scheduler.Schedule(() => new Thread(loop.Stop).Start());
+        loop.Run(timeout: null, afterDispatch: _ => iterations++);
+
+        Assert.True(iterations >= 1);
+    }
+
+    [Fact]
+    public void ObserveOn_the_loop_scheduler_brings_work_onto_the_loop_thread()
+    {
+        using var loop = new EventLoop();
+        var results = new ContractObserver<int>(loop);
+
+        // Computed on the thread pool, observed on the loop thread (ContractObserver checks it).
+        using IDisposable subscription = Observable.Start(() => 6 * 7, ThreadPoolScheduler.Instance)
+            .ObserveOn(loop.Scheduler)
+            .Subscribe(results);
+
+        loop.DispatchUntil(() => results.Completed);
+        Assert.Equal([42], results.Values);
+        results.AssertClean();
+    }
+
+    [Fact]
+    public void SyncSender_refuses_to_block_the_loop_thread()
+    {
+        using var loop = new EventLoop();
+        var (sender, jobs) = loop.SyncChannel<int>(capacity: 1);
+        var observer = new ContractObserver<int>(loop);
+        using IDisposable subscription = jobs.Subscribe(observer);
+
+        loop.Scheduler.Schedule(() =>
+        {
+            sender.Send(1);
+
+            // The channel is full and only this thread, the loop thread, can empty it: waiting would hang forever.
+            Assert.Throws<InvalidOperationException>(() => sender.Send(2));
+            Assert.Equal(SendResult.Full, sender.TrySend(2));
+        });
+        loop.Dispatch(TimeSpan.Zero);
+        loop.Dispatch(TimeSpan.Zero);
+
+        Assert.Equal([1], observer.Values);
+        sender.Dispose();
+        observer.AssertClean();
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text;
+using Calloop.Rx.Tests.Interop;
+
+namespace Calloop.Rx.Tests.Docs;
+
+/// <summary>
+/// The tutorial's custom source: the lines of text written into a non-blocking fd (a pipe here). It keeps its own
+/// framing state between events, and ends itself (<see cref="PostAction.Remove"/>) at the end of the stream.
+/// </summary>
+internal sealed class LineSource(int fd, int maxLineLength = 1024) : IEventSource<string>
+{
+    private readonly List<byte> _line = [];
+    private Token _token;
+
+    public void Register(Poller poller, TokenFactory tokens)
+    {
+        _token = tokens.Next();
+        poller.Register(fd, Interest.Read, Mode.Level, _token);
+    }
+
+    public void Reregister(Poller poller, TokenFactory tokens)
+    {
+        _token = tokens.Next();
+        poller.Reregister(fd, Interest.Read, Mode.Level, _token);
+    }
+
+    public void Unregister(Poller poller) => poller.Unregister(fd);
+
+    public PostAction ProcessEvents(Readiness readiness, Token token, Action<string> emit)
+    {
+        if (token != _token)
+        {
+            return PostAction.Continue;
+        }
+
+        Span<byte> buffer = stackalloc byte[4096];
+        int n = TestSys.Read(fd, buffer);
+        if (n < 0)
+        {
+            return PostAction.Continue; // nothing to read after all: wait for the next readiness
+        }
+
+        if (n == 0)
+        {
+            if (_line.Count > 0)
+            {
+                emit(Encoding.UTF8.GetString([.. _line]));
+            }
+
+            return PostAction.Remove; // end of stream: unregister, then OnCompleted
+        }
+
+        foreach (byte b in buffer[..n])
+        {
+            if (b == (byte)'\n')
+            {
+                emit(Encoding.UTF8.GetString([.. _line]));
+                _line.Clear();
+            }
+            else if (_line.Count == maxLineLength)
+            {
+                // The source cannot frame this stream any more: its subscribers get OnError, the loop goes on.
+                throw new InvalidDataException($"A line is longer than {maxLineLength} bytes.");
+            }
+            else
+            {
+                _line.Add(b);
+            }
+        }
+
+        return PostAction.Continue;
+    }
+}

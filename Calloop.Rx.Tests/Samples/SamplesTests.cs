@@ -1,0 +1,114 @@
+using System.Text.RegularExpressions;
+using Calloop.Rx.Samples;
+using Calloop.Rx.Tests.Interop;
+
+namespace Calloop.Rx.Tests.Samples;
+
+/// <summary>
+/// Runs each sample's entry point in-process with its short or self-test options, as CI does. In the serial
+/// collection: the signals sample sends SIGTERM to this very process, and the echo test counts open fds.
+/// </summary>
+[Collection("Serial")]
+public class SamplesTests
+{
+    [Fact]
+    public void Program_without_a_name_lists_the_samples()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run([], output));
+        foreach (string name in Program.SampleNames)
+        {
+            Assert.Contains($"  {name} ", output.ToString());
+        }
+    }
+
+    [Fact]
+    public void Program_with_an_unknown_name_lists_the_samples_and_exits_2()
+    {
+        var output = new StringWriter();
+        Assert.Equal(2, Program.Run(["no-such-sample"], output));
+        Assert.Contains("Unknown sample 'no-such-sample'", output.ToString());
+        Assert.Contains("  echo ", output.ToString());
+    }
+
+    [Fact]
+    public void Timer_prints_its_deadline_and_stops_the_loop()
+    {
+        var output = new StringWriter();
+        DateTimeOffset before = DateTimeOffset.UtcNow;
+        Assert.Equal(0, Program.Run(["timer", "50"], output));
+        Match match = Regex.Match(output.ToString(), @"^Timeout for (\S+) expired!\r?\n$");
+        Assert.True(match.Success, output.ToString());
+
+        // Not early: the deadline is at least 50 ms after the start (the loop's clock is anchored to the wall clock
+        // when the loop is made, so allow the wall clock's granularity).
+        DateTimeOffset deadline = DateTimeOffset.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(deadline - before >= TimeSpan.FromMilliseconds(49), $"deadline {deadline:O}, started {before:O}");
+    }
+
+    [Fact]
+    public void Timer_rejects_a_bad_delay()
+    {
+        var output = new StringWriter();
+        Assert.Equal(2, Program.Run(["timer", "soon"], output));
+    }
+
+    [Fact]
+    public void Channel_delivers_every_message_and_stops_when_every_sender_is_disposed()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["channel"], output));
+        string[] lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+
+        // 3 producers × readings 1..10, in any interleaving; each producer's own readings stay in order.
+        string[] readings = [.. lines.Where(l => l.StartsWith("producer ", StringComparison.Ordinal))];
+        Assert.Equal(30, readings.Length);
+        Assert.EndsWith(": 30 received, running total 165", readings[^1]);
+        for (int producer = 1; producer <= 3; producer++)
+        {
+            int[] values = [.. readings
+                .Select(l => Regex.Match(l, @"^producer (\d) sent (\d+):"))
+                .Where(m => m.Groups[1].Value == producer.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Select(m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))];
+            Assert.Equal(Enumerable.Range(1, 10), values);
+        }
+
+        Assert.Equal(["jobs [1, 2, 3, 4]", "jobs [5, 6, 7, 8]", "jobs [9, 10, 11, 12]"], lines.Where(l => l.StartsWith("jobs ", StringComparison.Ordinal)));
+        Assert.Equal("every sender is disposed: both channels completed", lines[^1]);
+    }
+
+    [Fact]
+    public void Signals_self_test_ends_cleanly_on_SIGTERM()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["signals", "--self-test"], output));
+        string text = output.ToString();
+        Assert.Contains("Received SIGUSR1 (signal 10, 1x)", text);
+        Assert.Contains("Received SIGTERM (signal 15, 1x)", text);
+        Assert.EndsWith("Shutting down cleanly" + Environment.NewLine, text);
+    }
+
+    [Fact]
+    public void Echo_self_test_passes_and_closes_every_fd()
+    {
+        // The first run loads what the runtime keeps for good (sockets' own fds, if any); the second must leave none behind.
+        Assert.Equal(0, Program.Run(["echo", "--self-test"], new StringWriter()));
+        int before = TestSys.OpenFdCount();
+
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["echo", "--self-test"], output));
+        Assert.Equal(before, TestSys.OpenFdCount());
+        string text = output.ToString();
+        Assert.Matches(@"^echo server listening on 127\.0\.0\.1:(\d+) \(port \1\)", text);
+        Assert.DoesNotMatch(@"\(port 0\)", text);
+        Assert.Contains("client 1 disconnected (end of stream) after 16777228 bytes echoed", text);
+        Assert.EndsWith("echo self-test passed" + Environment.NewLine, text);
+    }
+
+    [Fact]
+    public void Echo_rejects_a_bad_port()
+    {
+        var output = new StringWriter();
+        Assert.Equal(2, Program.Run(["echo", "70000"], output));
+    }
+}
