@@ -53,7 +53,9 @@ public sealed partial class EventLoop
                     break;
                 }
 
-                if (next <= to && next > NowTicks)
+                // What is runnable now (immediate work, the rest of an interrupted dispatch) runs before the clock
+                // moves on, as it would on the real clock: the next deadline is never reached while work is ready.
+                if (!ready && _phase == Phase.None && next <= to && next > NowTicks)
                 {
                     Volatile.Write(ref _virtualNow, next);
                 }
