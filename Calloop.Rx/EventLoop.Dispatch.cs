@@ -277,7 +277,17 @@ public sealed partial class EventLoop
     internal void DeliverTimer(ILoopSource source) => Deliver(source, Readiness.ReadableOnly, default);
 
     /// <summary>Records an exception thrown by user code; it comes out of <see cref="Dispatch(TimeSpan?)"/> at the next boundary.</summary>
-    internal void RecordFailure(Exception e) => (_failures ??= []).Add(e);
+    internal void RecordFailure(Exception e)
+    {
+        // Work that meets this loop's own disposal (ObserveOn's drain re-scheduling itself after an observer disposed
+        // the loop) just ends, as in Rx's EventLoopScheduler (dotnet/reactive #969): not an error of the dispatch.
+        if (_disposed && e is ObjectDisposedException { ObjectName: nameof(EventLoop) })
+        {
+            return;
+        }
+
+        (_failures ??= []).Add(e);
+    }
 
     /// <summary>Called between deliveries: stop the dispatch (keeping its cursors) if user code threw or the loop was disposed.</summary>
     private bool ShouldStop()
