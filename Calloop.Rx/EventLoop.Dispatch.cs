@@ -15,6 +15,9 @@ public sealed partial class EventLoop
     private int _syntheticCursor;
     private List<Exception>? _failures;
 
+    /// <summary>Set when a timer or action ran; virtual-time stepping uses it to know an instant has settled.</summary>
+    private bool _ranWork;
+
     /// <summary>Where an interrupted dispatch resumes; <see cref="Phase.None"/> when none is in progress.</summary>
     private enum Phase
     {
@@ -147,6 +150,7 @@ public sealed partial class EventLoop
             while (_dueCursor < _due.Count)
             {
                 WorkItem item = _due[_dueCursor++];
+                _ranWork = true;
                 item.Invoke();
                 if (ShouldStop())
                 {
@@ -166,6 +170,7 @@ public sealed partial class EventLoop
         {
             while (_running.TryDequeue(out WorkItem? item))
             {
+                _ranWork = true;
                 item.Invoke();
                 if (ShouldStop())
                 {
