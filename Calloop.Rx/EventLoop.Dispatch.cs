@@ -15,6 +15,9 @@ public sealed partial class EventLoop
     private int _syntheticCursor;
     private List<Exception>? _failures;
 
+    /// <summary>Set when a timer or action ran; virtual-time stepping uses it to know an instant has settled.</summary>
+    private bool _ranWork;
+
     /// <summary>Where an interrupted dispatch resumes; <see cref="Phase.None"/> when none is in progress.</summary>
     private enum Phase
     {
@@ -193,6 +196,7 @@ public sealed partial class EventLoop
             while (_dueCursor < _due.Count)
             {
                 WorkItem item = _due[_dueCursor++];
+                _ranWork = true;
                 item.Invoke();
                 if (ShouldStop())
                 {
@@ -223,6 +227,7 @@ public sealed partial class EventLoop
 
             while (_running.TryDequeue(out WorkItem? item))
             {
+                _ranWork = true;
                 item.Invoke();
                 if (ShouldStop())
                 {
@@ -355,7 +360,17 @@ public sealed partial class EventLoop
     internal void DeliverTimer(ILoopSource source) => Deliver(source, Readiness.ReadableOnly, default);
 
     /// <summary>Records an exception thrown by user code; it comes out of <see cref="Dispatch(TimeSpan?)"/> at the next boundary.</summary>
-    internal void RecordFailure(Exception e) => (_failures ??= []).Add(e);
+    internal void RecordFailure(Exception e)
+    {
+        // Work that meets this loop's own disposal (ObserveOn's drain re-scheduling itself after an observer disposed
+        // the loop) just ends, as in Rx's EventLoopScheduler (dotnet/reactive #969): not an error of the dispatch.
+        if (_disposed && e is ObjectDisposedException { ObjectName: nameof(EventLoop) })
+        {
+            return;
+        }
+
+        (_failures ??= []).Add(e);
+    }
 
     /// <summary>Called between deliveries: stop the dispatch (keeping its cursors) if user code threw or the loop was disposed.</summary>
     private bool ShouldStop()

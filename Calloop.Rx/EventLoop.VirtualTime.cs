@@ -8,7 +8,9 @@ public sealed partial class EventLoop
     /// <summary>
     /// Virtual clock only: moves time forward by <paramref name="delta"/>, firing what falls due in deadline order
     /// (the clock stands at each deadline while its work runs, and work scheduled by it inside the window runs too),
-    /// each step being a non-blocking dispatch, so fd, ping, channel and signal events are delivered as well.
+    /// each step being a non-blocking dispatch, so fd, ping, channel and signal events are delivered as well. The
+    /// clock moves on only once a poll at the current time ran no timer or action, so an event that such work caused
+    /// (a ping, a message) is delivered at the time it was caused.
     /// </summary>
     /// <exception cref="InvalidOperationException">The loop is not virtual, or this is called from a callback or while another thread dispatches.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delta"/> is negative.</exception>
@@ -42,7 +44,11 @@ public sealed partial class EventLoop
 
         try
         {
-            bool atTarget = false;
+            // Settled: the last step at the current instant ran no timer or action. Until then the clock stays put and
+            // the loop polls again, so real events, including pings and messages that timed work has just sent, are
+            // delivered at the time they happen. Deliveries and idles alone do not unsettle an instant: an fd nobody
+            // drains, or an idle that re-inserts itself, would otherwise hold the clock forever.
+            bool settled = false;
             while (!_disposed)
             {
                 long next;
@@ -53,26 +59,24 @@ public sealed partial class EventLoop
                     ready = _ready.Count > 0;
                 }
 
-                bool timerDue = next <= to;
-                if (!timerDue && !ready && _phase == Phase.None && atTarget)
+                // What is runnable now (immediate work, the rest of an interrupted dispatch) runs before the clock
+                // moves on, as it would on the real clock: the next deadline is never reached while work is ready.
+                if (settled && !ready && _phase == Phase.None)
                 {
-                    break;
+                    if (next > to)
+                    {
+                        break;
+                    }
+
+                    if (next > NowTicks)
+                    {
+                        Volatile.Write(ref _virtualNow, next);
+                    }
                 }
 
-                // Step to the next deadline in the window, or to the target once none is left; every step is a
-                // non-blocking dispatch, so real fd, ping, channel and signal events are delivered too.
-                if (!timerDue)
-                {
-                    atTarget = true;
-                    next = to;
-                }
-
-                if (next > NowTicks)
-                {
-                    Volatile.Write(ref _virtualNow, next);
-                }
-
+                _ranWork = false;
                 DispatchCore(0);
+                settled = !_ranWork;
             }
 
             Volatile.Write(ref _virtualNow, to);

@@ -1,6 +1,9 @@
 namespace Calloop.Rx.Tests.Infrastructure;
 
-/// <summary>Tests that touch process-wide state (signals, /proc/self/fd counts) run alone, never beside other tests.</summary>
+/// <summary>
+/// Tests that touch process-wide state (signal dispositions, the count of open fds in /proc/self/fd) run in this
+/// collection, which xunit runs alone, after the parallel ones.
+/// </summary>
 [CollectionDefinition("Serial", DisableParallelization = true)]
 public sealed class SerialCollection
 {

@@ -1,0 +1,332 @@
+using System.Reactive;
+using System.Reactive.Concurrency;
+using Calloop.Rx.Testing;
+using Calloop.Rx.Tests.Infrastructure;
+using Calloop.Rx.Tests.Interop;
+
+namespace Calloop.Rx.Tests.Loop;
+
+/// <summary>
+/// The loop's virtual clock: time moves only through AdvanceBy/AdvanceTo, timers fire in deadline order with
+/// the clock standing at each deadline, and everything that is not time (fds, pings, channels) stays real.
+/// </summary>
+public class VirtualClockTests
+{
+    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static EventLoop VirtualLoop() => new(LoopClock.Virtual(T0));
+
+    private static DateTimeOffset At(double ms) => T0 + TimeSpan.FromMilliseconds(ms);
+
+    private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
+
+    [Fact]
+    public void AdvanceBy_FiresTimersInDeadlineOrder_WithTheClockAtEachDeadline()
+    {
+        using var loop = VirtualLoop();
+        var fired = new List<(string, DateTimeOffset Deadline, DateTimeOffset Now)>();
+        var observers = new List<ContractObserver<DateTimeOffset>>();
+        foreach (var (name, ms) in new[] { ("c", 3000), ("a", 1000), ("b", 2000) })
+        {
+            var observer = new ContractObserver<DateTimeOffset>(loop, deadline => fired.Add((name, deadline, loop.Now)));
+            loop.Timer(Ms(ms)).Subscribe(observer);
+            observers.Add(observer);
+        }
+
+        loop.AdvanceBy(Ms(5000));
+
+        Assert.Equal([("a", At(1000), At(1000)), ("b", At(2000), At(2000)), ("c", At(3000), At(3000))], fired);
+        Assert.Equal(At(5000), loop.Now);
+        Assert.All(observers, o => Assert.True(o.Completed));
+        observers.ForEach(o => o.AssertClean());
+    }
+
+    [Fact]
+    public void AdvanceBy_StopsAtTheTarget()
+    {
+        using var loop = VirtualLoop();
+        var observer = new ContractObserver<DateTimeOffset>(loop);
+        loop.Timer(Ms(1000)).Subscribe(observer);
+        loop.AdvanceBy(Ms(999));
+        Assert.Empty(observer.Values);
+        Assert.Equal(At(999), loop.Now);
+        loop.AdvanceTo(At(1000));
+        Assert.Equal([At(1000)], observer.Values);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void AdvanceBy_FiresWhatIsScheduledInsideTheWindow()
+    {
+        using var loop = VirtualLoop();
+        var log = new List<(string, DateTimeOffset)>();
+        var nested = new ContractObserver<DateTimeOffset>(loop, _ => log.Add(("timer", loop.Now)));
+        var outer = new ContractObserver<DateTimeOffset>(loop, _ =>
+        {
+            log.Add(("outer", loop.Now));
+            loop.Timer(Ms(500)).Subscribe(nested);
+            loop.Scheduler.Schedule(Ms(1000), () => log.Add(("action", loop.Now)));
+        });
+        loop.Timer(Ms(1000)).Subscribe(outer);
+
+        loop.AdvanceBy(Ms(3000));
+
+        Assert.Equal([("outer", At(1000)), ("timer", At(1500)), ("action", At(2000))], log);
+        outer.AssertClean();
+        nested.AssertClean();
+    }
+
+    [Fact]
+    public void RepeatingTimer_FiresAtEachInstantInTheWindow()
+    {
+        using var loop = VirtualLoop();
+        var observer = new ContractObserver<DateTimeOffset>(loop);
+        loop.Timer(Ms(100), deadline => TimeoutAction.ToInstant(deadline + Ms(100))).Subscribe(observer);
+        loop.AdvanceBy(Ms(450));
+        Assert.Equal([At(100), At(200), At(300), At(400)], observer.Values);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void EqualDeadlines_FireInSubscriptionAndSchedulingOrder()
+    {
+        using var loop = VirtualLoop();
+        var order = new List<int>();
+
+        // Timer sources take their place when subscribed (armed), actions when scheduled; all are due at 1 s.
+        var first = new ContractObserver<DateTimeOffset>(loop, _ => order.Add(1));
+        loop.Timer(Ms(1000)).Subscribe(first);
+        loop.Scheduler.Schedule(Ms(1000), () => order.Add(2));
+        var third = new ContractObserver<DateTimeOffset>(loop, _ => order.Add(3));
+        loop.Timer(At(1000)).Subscribe(third);
+        loop.Scheduler.Schedule(At(1000), () => order.Add(4));
+        var fifth = new ContractObserver<DateTimeOffset>(loop, _ => order.Add(5));
+        loop.Timer(Ms(1000)).Subscribe(fifth);
+
+        loop.AdvanceBy(Ms(2000));
+
+        Assert.Equal([1, 2, 3, 4, 5], order);
+        first.AssertClean();
+        third.AssertClean();
+        fifth.AssertClean();
+    }
+
+    [Fact]
+    public void FdsPingsAndChannelsStayReal()
+    {
+        using var loop = VirtualLoop();
+        var (ping, pings) = loop.Ping();
+        var (sender, messages) = loop.Channel<string>();
+        var pingObserver = new ContractObserver<Unit>(loop);
+        var messageObserver = new ContractObserver<string>(loop);
+        pings.Subscribe(pingObserver);
+        messages.Subscribe(messageObserver);
+        var (a, b) = TestSys.SocketPair();
+        try
+        {
+            var fdObserver = new ContractObserver<Readiness>(loop, _ => TestSys.Drain(b));
+            loop.Fd(b, Interest.Read).Subscribe(fdObserver);
+
+            var producer = new Thread(() =>
+            {
+                ping.Send();
+                sender.Send("hello");
+                TestSys.Write(a, "x"u8);
+            });
+            producer.Start();
+            producer.Join();
+
+            // Real events arrive through ordinary (real-time) waits; the virtual clock does not move.
+            loop.DispatchUntil(() => pingObserver.Values.Count == 1 && messageObserver.Values.Count == 1 && fdObserver.Values.Count == 1);
+            Assert.Equal(T0, loop.Now);
+            Assert.Equal(["hello"], messageObserver.Values);
+            Assert.True(fdObserver.Values[0].Readable);
+
+            // And AdvanceBy delivers them too, at the current virtual time.
+            var seenAt = new List<DateTimeOffset>();
+            var second = new ContractObserver<string>(loop, _ => seenAt.Add(loop.Now));
+            messages.Subscribe(second);
+            sender.Send("again");
+            loop.AdvanceBy(Ms(10));
+            Assert.Equal([T0], seenAt);
+
+            fdObserver.AssertClean();
+            second.AssertClean();
+        }
+        finally
+        {
+            TestSys.Close(a);
+            TestSys.Close(b);
+        }
+
+        pingObserver.AssertClean();
+        messageObserver.AssertClean();
+    }
+
+    [Fact]
+    public void AdvanceBy_DeliversRealEventsEvenWhenNoTimerIsDue()
+    {
+        using var loop = VirtualLoop();
+        var (ping, pings) = loop.Ping();
+        var observer = new ContractObserver<Unit>(loop, _ => Assert.Equal(T0, loop.Now));
+        pings.Subscribe(observer);
+        ping.Send();
+        loop.AdvanceBy(Ms(5));
+        Assert.Single(observer.Values);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void AdvanceBy_DeliversWhatTimedWorkSendsAtTheTimeItWasSent()
+    {
+        using var loop = VirtualLoop();
+        var (ping, pings) = loop.Ping();
+        var (sender, messages) = loop.Channel<int>();
+        var pingTimes = new List<DateTimeOffset>();
+        var messageTimes = new List<(int, DateTimeOffset)>();
+        var pingObserver = new ContractObserver<Unit>(loop, _ => pingTimes.Add(loop.Now));
+        var messageObserver = new ContractObserver<int>(loop, m => messageTimes.Add((m, loop.Now)));
+        pings.Subscribe(pingObserver);
+        messages.Subscribe(messageObserver);
+        var timer = new ContractObserver<DateTimeOffset>(loop, _ => ping.Send());
+        loop.Timer(Ms(100)).Subscribe(timer);
+        loop.Scheduler.Schedule(Ms(250), () => sender.Send(1));
+        loop.Scheduler.Schedule(Ms(400), () => sender.Send(2));
+
+        // The last send happens at the very end of the window; it is still delivered by this AdvanceBy.
+        loop.AdvanceBy(Ms(400));
+
+        Assert.Equal([At(100)], pingTimes);
+        Assert.Equal([(1, At(250)), (2, At(400))], messageTimes);
+        pingObserver.AssertClean();
+        messageObserver.AssertClean();
+        timer.AssertClean();
+    }
+
+    [Fact]
+    public void AdvanceBy_IsNotHeldByAnFdThatStaysReady()
+    {
+        // A level-triggered fd nobody drains is reported on every poll; virtual time must still move.
+        using var loop = VirtualLoop();
+        var (a, b) = TestSys.SocketPair();
+        try
+        {
+            TestSys.Write(a, "never read"u8);
+            var fd = new ContractObserver<Readiness>(loop);
+            loop.Fd(b, Interest.Read).Subscribe(fd);
+            var timer = new ContractObserver<DateTimeOffset>(loop);
+            loop.Timer(Ms(1000)).Subscribe(timer);
+            int idles = 0;
+            Action? again = null;
+            again = () =>
+            {
+                idles++;
+                loop.InsertIdle(again!);
+            };
+            loop.InsertIdle(again);
+
+            var advance = new Thread(() => loop.AdvanceBy(Ms(2000))) { IsBackground = true };
+            advance.Start();
+            Assert.True(advance.Join(LoopExtensions.Patience), "AdvanceBy never returned");
+
+            Assert.Equal([At(1000)], timer.Values);
+            Assert.NotEmpty(fd.Values);
+            Assert.True(idles > 0);
+            Assert.Equal(At(2000), loop.Now);
+            timer.AssertClean();
+            fd.AssertClean();
+        }
+        finally
+        {
+            loop.Dispose();
+            TestSys.Close(a);
+            TestSys.Close(b);
+        }
+    }
+
+    [Fact]
+    public void Dispatch_DoesNotAdvanceVirtualTime()
+    {
+        using var loop = VirtualLoop();
+        var timer = new ContractObserver<DateTimeOffset>(loop);
+        loop.Timer(Ms(1)).Subscribe(timer);
+        bool dueNow = false;
+        loop.Scheduler.Schedule(TimeSpan.Zero, () => dueNow = true);
+
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.True(dueNow);
+
+        // Neither polling nor a real wait moves the virtual clock or fires the 1 ms timer.
+        loop.Dispatch(TimeSpan.Zero);
+        loop.Dispatch(Ms(20));
+        Assert.Equal(T0, loop.Now);
+        Assert.Empty(timer.Values);
+
+        loop.AdvanceBy(Ms(1));
+        Assert.Equal([At(1)], timer.Values);
+        timer.AssertClean();
+    }
+
+    [Fact]
+    public void AdvanceBy_OnARealLoop_Throws()
+    {
+        using var loop = new EventLoop();
+        Assert.False(loop.IsVirtual);
+        Assert.Throws<InvalidOperationException>(() => loop.AdvanceBy(Ms(1)));
+        Assert.Throws<InvalidOperationException>(() => loop.AdvanceTo(DateTimeOffset.MaxValue));
+
+        // Still a working loop.
+        bool ran = false;
+        loop.Scheduler.Schedule(() => ran = true);
+        loop.DispatchUntil(() => ran);
+    }
+
+    [Fact]
+    public void AdvanceBy_AfterDispose_Throws()
+    {
+        var loop = VirtualLoop();
+        loop.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => loop.AdvanceBy(Ms(1)));
+    }
+
+    [Fact]
+    public void Recorder_StampsWithTheLoopClock()
+    {
+        using var loop = VirtualLoop();
+        var (sender, messages) = loop.Channel<int>();
+        Recorder<int> recorder = messages.Record(loop, out IDisposable subscription);
+        loop.Scheduler.Schedule(Ms(100), () => sender.Send(1));
+        loop.Scheduler.Schedule(Ms(200), () => sender.Send(2));
+        loop.Scheduler.Schedule(Ms(300), sender.Dispose);
+        loop.AdvanceBy(Ms(1000));
+
+        Assert.Equal([Recorded.OnNext(At(100), 1), Recorded.OnNext(At(200), 2), Recorded.OnCompleted<int>(At(300))], recorder.Messages);
+        Assert.Equal([1, 2], recorder.Values);
+        Assert.True(recorder.IsCompleted);
+        Assert.Null(recorder.Error);
+        subscription.Dispose();
+    }
+
+    [Fact]
+    public void Recorder_StopsWhenItsSubscriptionIsDisposed_AndRecordsErrors()
+    {
+        using var loop = VirtualLoop();
+        var (ping, pings) = loop.Ping();
+        Recorder<Unit> recorder = pings.Record(loop, out IDisposable subscription);
+        ping.Send();
+        loop.AdvanceBy(Ms(5));
+        subscription.Dispose();
+        ping.Send();
+        loop.AdvanceBy(Ms(5));
+        Assert.Equal([Recorded.OnNext(T0, Unit.Default)], recorder.Messages);
+        Assert.False(recorder.IsCompleted);
+
+        var error = new InvalidOperationException("boom");
+        var failing = new Recorder<int>(loop);
+        loop.AdvanceBy(Ms(5));
+        failing.OnError(error);
+        Assert.Equal([Recorded.OnError<int>(At(15), error)], failing.Messages);
+        Assert.Same(error, failing.Error);
+        Assert.NotEqual(Recorded.OnError<int>(At(15), new InvalidOperationException("boom")), failing.Messages[0]);
+    }
+}
