@@ -135,9 +135,11 @@ public sealed partial class EventLoop : IDisposable
     /// </summary>
     /// <param name="timeout">Longest wait of each dispatch; null waits until something happens.</param>
     /// <param name="afterDispatch">Called on the loop thread after each dispatch, or null.</param>
+    /// <exception cref="ObjectDisposedException">The loop was disposed before the call (disposal during the run ends it normally).</exception>
     public void Run(TimeSpan? timeout = null, Action<EventLoop>? afterDispatch = null)
     {
         ValidateTimeout(timeout);
+        ThrowIfDisposed();
         _stopRequested = false;
         long ticks = timeout is { } t ? t.Ticks : -1;
         while (DispatchOnce(ticks))
