@@ -183,8 +183,13 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     {
         if (InOwnCallback)
         {
-            // calloop's rule: the last call made inside the callback wins.
-            _deferred = request;
+            // calloop's rule: the last call made inside the callback wins, except that nothing undoes a Remove
+            // (calloop empties the slot at once, so later calls on that token fail).
+            if (_deferred != Request.Remove)
+            {
+                _deferred = request;
+            }
+
             return;
         }
 

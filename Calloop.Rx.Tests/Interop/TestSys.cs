@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -17,6 +18,10 @@ internal static unsafe class TestSys
     public static int SIGCHLD => LibC.SIGCHLD;
 
     public static int SIGTERM => LibC.SIGTERM;
+
+    public static int EBADF => LibC.EBADF;
+
+    public static int EEXIST => LibC.EEXIST;
 
     /// <summary>Sends <paramref name="signal"/> to this process.</summary>
     public static void Kill(int signal)
@@ -86,4 +91,73 @@ internal static unsafe class TestSys
 
     /// <summary>How many fds this process has open.</summary>
     public static int OpenFdCount() => Directory.GetFiles("/proc/self/fd").Length;
+
+    /// <summary>Whether <paramref name="fd"/> is an open descriptor (fcntl F_GETFD).</summary>
+    public static bool IsOpen(int fd) => fcntl(fd, F_GETFD) >= 0;
+
+    /// <summary>Whether <paramref name="signal"/> is ignored (SIG_IGN) by this process, from /proc/self/status.</summary>
+    public static bool IsIgnored(int signal)
+    {
+        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        ulong mask = ulong.Parse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        return (mask & (1UL << (signal - 1))) != 0;
+    }
+
+    /// <summary>The calling thread's kernel thread id.</summary>
+    public static int CurrentThreadId() => gettid();
+
+    /// <summary>Sends <paramref name="signal"/> to one thread of this process, so that it is that thread the kernel interrupts.</summary>
+    public static void KillThread(int tid, int signal)
+    {
+        if (tgkill(getpid(), tid, signal) != 0)
+        {
+            throw new InvalidOperationException($"tgkill failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>
+    /// Waits (at most <paramref name="patience"/>, polling /proc) until thread <paramref name="tid"/> is blocked in an
+    /// epoll wait system call; false if it never was. Lets a test act exactly while a dispatch waits.
+    /// </summary>
+    public static bool WaitUntilInEpollWait(int tid, TimeSpan patience)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        string path = $"/proc/self/task/{tid}/syscall";
+        while (DateTime.UtcNow < deadline)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+
+            int space = text.IndexOf(' ');
+            if (space > 0 && long.TryParse(text.AsSpan(0, space), out long number) && IsEpollWait(number))
+            {
+                return true;
+            }
+
+            Thread.Yield();
+        }
+
+        return false;
+    }
+
+    // epoll_wait, epoll_pwait and epoll_pwait2; arm64 has only the last two.
+    private static bool IsEpollWait(long number) => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => number is 232 or 281 or 441,
+        Architecture.Arm64 => number is 22 or 441,
+        _ => false,
+    };
+
+    [DllImport("libc", EntryPoint = "gettid")]
+    private static extern int gettid();
+
+    [DllImport("libc", EntryPoint = "tgkill", SetLastError = true)]
+    private static extern int tgkill(int tgid, int tid, int sig);
 }

@@ -41,7 +41,8 @@ internal sealed class CustomSource<T> : LoopSource<T>
     {
         PostAction action = _inner.ProcessEvents(readiness, token, _emit);
 
-        // As in calloop, a returned action other than Continue wins over one requested from inside the callback.
+        // As in calloop, a returned action other than Continue wins over a Disable or Update requested from inside
+        // the callback; a Remove requested there stays (LoopSource never lets a later change undo it).
         switch (action)
         {
             case PostAction.Reregister:

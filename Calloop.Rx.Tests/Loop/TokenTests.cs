@@ -1,0 +1,45 @@
+using Calloop.Rx.Tests.Infrastructure;
+
+namespace Calloop.Rx.Tests.Loop;
+
+/// <summary>The counterpart of calloop's <c>src/token.rs</c> test (inventory §2.11).</summary>
+public class TokenTests
+{
+    [Fact]
+    public void overflow_subid()
+    {
+        // calloop panics past sub-id 65,535; here the 65,537th token of one registration throws, which comes out of
+        // Subscribe (the registration is refused) instead of aborting the process.
+        using var loop = new EventLoop();
+        var tokens = new GreedySource(Token.MaxSubId + 1);
+        loop.Insert(tokens).Subscribe(new ContractObserver<int>(loop)).Dispose();
+        Assert.Equal(Token.MaxSubId, tokens.Last.SubId);
+
+        var greedy = new GreedySource(Token.MaxSubId + 2);
+        LoopSource<int> source = loop.Insert(greedy);
+        Assert.Throws<InvalidOperationException>(() => source.Subscribe(new ContractObserver<int>(loop)));
+        Assert.False(source.IsActive);
+    }
+
+    /// <summary>Takes <c>count</c> tokens when registered, and no fd.</summary>
+    private sealed class GreedySource(int count) : IEventSource<int>
+    {
+        public Token Last { get; private set; }
+
+        public void Register(Poller poller, TokenFactory tokens)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Last = tokens.Next();
+            }
+        }
+
+        public void Reregister(Poller poller, TokenFactory tokens) => Register(poller, tokens);
+
+        public void Unregister(Poller poller)
+        {
+        }
+
+        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit) => PostAction.Continue;
+    }
+}

@@ -1,0 +1,308 @@
+using System.Reactive;
+using System.Threading.Channels;
+using Calloop.Rx.Tests.Infrastructure;
+
+namespace Calloop.Rx.Tests.Sources;
+
+/// <summary>
+/// The counterparts of calloop's <c>src/sources/channel.rs</c> tests (inventory §2.5), then what calloop leaves
+/// untested: several producer threads, the blocking and loop-thread behaviour of <see cref="SyncSender{T}"/>, sends
+/// after the source is gone, fairness towards other sources, and the close on the last sender clone (§2.15).
+/// calloop's <c>Event::Closed</c> is <c>OnCompleted</c> here.
+/// </summary>
+public class ChannelTests
+{
+    [Fact]
+    public void basic_channel()
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.Channel<int>();
+        var observer = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Empty(observer.Values);
+        Assert.False(observer.Completed);
+
+        sender.Send(42);
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal([42], observer.Values);
+        Assert.False(observer.Completed);
+
+        sender.Dispose();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal([42], observer.Values);
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void basic_sync_channel()
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.SyncChannel<int>(2);
+        var observer = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+
+        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        Assert.Equal(SendResult.Sent, sender.TrySend(1));
+        Assert.Equal(SendResult.Full, sender.TrySend(2));
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal([0, 1], observer.Values);
+
+        // The last message and the close come out of one dispatch.
+        Assert.Equal(SendResult.Sent, sender.TrySend(2));
+        sender.Dispose();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal([0, 1, 2], observer.Values);
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void test_more_than_1024()
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.Channel<int>();
+        var observer = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+        for (int i = 0; i < 1025; i++)
+        {
+            sender.Send(i);
+        }
+
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal(1024, observer.Values.Count);
+
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal(Enumerable.Range(0, 1025), observer.Values);
+        Assert.False(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Clones_on_several_threads_deliver_each_message_once_in_sender_order()
+    {
+        const int producers = 4;
+        const int perProducer = 3000;
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.Channel<(int Producer, int Sequence)>();
+        var observer = new ContractObserver<(int Producer, int Sequence)>(loop);
+        messages.Subscribe(observer);
+        var threads = Enumerable.Range(0, producers).Select(p =>
+        {
+            Sender<(int, int)> clone = sender.Clone();
+            return new Thread(() =>
+            {
+                for (int i = 0; i < perProducer; i++)
+                {
+                    clone.Send((p, i));
+                }
+
+                clone.Dispose();
+            });
+        }).ToList();
+        sender.Dispose();
+        threads.ForEach(t => t.Start());
+
+        loop.DispatchUntil(() => observer.Completed, "every producer's messages and the close");
+
+        threads.ForEach(t => Assert.True(t.Join(LoopExtensions.Patience)));
+        Assert.Equal(producers * perProducer, observer.Values.Count);
+        for (int p = 0; p < producers; p++)
+        {
+            Assert.Equal(Enumerable.Range(0, perProducer), observer.Values.Where(v => v.Producer == p).Select(v => v.Sequence));
+        }
+
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void SyncSender_Send_blocks_while_full_and_resumes_when_the_loop_drains()
+    {
+        const int count = 50;
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.SyncChannel<int>(1);
+        var observer = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        bool secondSent = false;
+        var producer = new Thread(() =>
+        {
+            // The channel is full: this cannot return before the loop has taken message 0.
+            sender.Send(1);
+            Volatile.Write(ref secondSent, true);
+            for (int i = 2; i < count; i++)
+            {
+                sender.Send(i);
+            }
+
+            sender.Dispose();
+        });
+        producer.Start();
+        Assert.False(Volatile.Read(ref secondSent));
+
+        loop.DispatchUntil(() => observer.Completed, "all messages through a channel of capacity 1");
+
+        Assert.True(producer.Join(LoopExtensions.Patience));
+        Assert.Equal(Enumerable.Range(0, count), observer.Values);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void A_blocked_SyncSender_Send_ends_with_ChannelClosedException_when_the_source_is_removed()
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.SyncChannel<int>(1);
+        var observer = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        Exception? outcome = null;
+        var producer = new Thread(() => outcome = Record.Exception(() => sender.Send(1)));
+        producer.Start();
+
+        messages.Remove();
+
+        Assert.True(producer.Join(LoopExtensions.Patience), "Send stayed blocked after the source was removed");
+        Assert.IsType<ChannelClosedException>(outcome);
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Empty(observer.Values);
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void SyncSender_Send_on_the_loop_thread_while_full_throws()
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (ping, pings) = loop.Ping();
+        var received = new ContractObserver<int>(loop);
+        messages.Subscribe(received);
+        int next = 2;
+        var outcomes = new List<Exception?>();
+        var onPing = new ContractObserver<Unit>(loop, _ => outcomes.Add(Record.Exception(() => sender.Send(next++))));
+        pings.Subscribe(onPing);
+
+        // Keep the channel full while the ping's callback runs: disabled, the loop does not drain it.
+        messages.Disable();
+        Assert.Equal(SendResult.Sent, sender.TrySend(1));
+        ping.Send();
+        loop.DispatchUntil(() => outcomes.Count == 1);
+
+        // Only the loop can make room, so blocking here would never end.
+        Assert.IsType<InvalidOperationException>(outcomes[0]);
+
+        messages.Enable();
+        loop.DispatchUntil(() => received.Values.Count == 1);
+        Assert.Equal([1], received.Values);
+
+        // With room, Send on the loop thread just queues.
+        ping.Send();
+        loop.DispatchUntil(() => received.Values.Count == 2);
+        Assert.Null(outcomes[1]);
+        Assert.Equal([1, 3], received.Values);
+        received.AssertClean();
+        onPing.AssertClean();
+    }
+
+    [Fact]
+    public void TrySend_after_the_source_is_removed_is_Closed()
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.Channel<int>();
+        var (syncSender, syncMessages) = loop.SyncChannel<int>(4);
+        var observer = new ContractObserver<int>(loop);
+        var syncObserver = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+        syncMessages.Subscribe(syncObserver);
+
+        messages.Remove();
+        syncMessages.Remove();
+
+        Assert.Equal(SendResult.Closed, sender.TrySend(1));
+        Assert.Equal(SendResult.Closed, syncSender.TrySend(1));
+        Assert.Throws<ChannelClosedException>(() => sender.Send(1));
+        Assert.Throws<ChannelClosedException>(() => syncSender.Send(1));
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Empty(observer.Values);
+        Assert.True(observer.Completed);
+        Assert.True(syncObserver.Completed);
+        observer.AssertClean();
+        syncObserver.AssertClean();
+    }
+
+    [Fact]
+    public void TrySend_after_the_loop_is_disposed_is_Closed()
+    {
+        var loop = new EventLoop();
+        var (sender, messages) = loop.Channel<int>();
+        var observer = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+
+        loop.Dispose();
+
+        Assert.True(observer.Completed);
+        Assert.Equal(SendResult.Closed, sender.TrySend(1));
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void A_busy_channel_does_not_starve_a_ping()
+    {
+        const int total = 5000;
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.Channel<int>();
+        var (ping, pings) = loop.Ping();
+        int messagesBeforePing = -1;
+        var channel = new ContractObserver<int>(loop);
+        var pinged = new ContractObserver<Unit>(loop, _ => messagesBeforePing = channel.Values.Count);
+        messages.Subscribe(channel);
+        pings.Subscribe(pinged);
+        for (int i = 0; i < total; i++)
+        {
+            sender.Send(i);
+        }
+
+        ping.Send();
+        loop.Dispatch(TimeSpan.Zero);
+
+        // One dispatch: a batch of messages and the ping, not the whole backlog first.
+        Assert.Single(pinged.Values);
+        Assert.Equal(ChannelSource<int>.BatchLimit, channel.Values.Count);
+        Assert.InRange(messagesBeforePing, 0, ChannelSource<int>.BatchLimit);
+
+        loop.DispatchUntil(() => channel.Values.Count == total);
+        Assert.Equal(Enumerable.Range(0, total), channel.Values);
+        channel.AssertClean();
+        pinged.AssertClean();
+    }
+
+    [Fact]
+    public void SyncSender_closes_when_its_last_clone_is_disposed()
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.SyncChannel<int>(4);
+        var observer = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+        SyncSender<int> first = sender.Clone();
+        SyncSender<int> second = first.Clone();
+
+        sender.Dispose();
+        sender.Dispose(); // a second Dispose must not count as another sender leaving
+        first.Dispose();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.False(observer.Completed);
+        Assert.Equal(SendResult.Closed, sender.TrySend(8));
+
+        Assert.Equal(SendResult.Sent, second.TrySend(9));
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal([9], observer.Values);
+        Assert.False(observer.Completed);
+
+        second.Dispose();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+}

@@ -1,0 +1,346 @@
+using System.Net.Sockets;
+using Calloop.Rx.Tests.Infrastructure;
+using Calloop.Rx.Tests.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace Calloop.Rx.Tests.Sources;
+
+/// <summary>
+/// The counterparts of calloop's <c>src/sources/generic.rs</c> tests (inventory §2.3), then the fd cases calloop does
+/// not cover (§2.15): Edge and OneShot modes in a running loop, empty interest, error and hang-up readiness, a
+/// SafeHandle kept alive while registered, and the kernel's refusals (EBADF, EEXIST) as <see cref="LoopException"/>.
+/// </summary>
+public class FdSourceTests
+{
+    [Fact]
+    public void dispatch_unix()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        byte[]? received = null;
+        var observer = new ContractObserver<Readiness>(loop, _ => received = TestSys.Drain(pair.Second));
+        loop.Fd(pair.Second, Interest.Read, Mode.Level).Subscribe(observer);
+
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Empty(observer.Values);
+
+        TestSys.Write(pair.First, [1, 2, 3, 4, 5, 6]);
+        loop.Dispatch(TimeSpan.Zero);
+
+        Readiness readiness = Assert.Single(observer.Values);
+        Assert.True(readiness.Readable);
+        Assert.False(readiness.Writable);
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, received);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void register_deregister_unix()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        FdSource source = loop.Fd(pair.Second, Interest.Read, Mode.Level);
+        var first = new ContractObserver<Readiness>(loop);
+        IDisposable subscription = source.Subscribe(first);
+
+        // The last subscriber leaving unregisters: the data written afterwards reaches nobody.
+        subscription.Dispose();
+        Assert.False(source.IsActive);
+        TestSys.Write(pair.First, [1, 2, 3, 4, 5, 6]);
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Empty(first.Values);
+
+        // calloop takes the Generic back with into_source_inner and inserts it again with a new callback; here the
+        // same source is subscribed again, and the bytes that were waiting in the kernel are delivered.
+        byte[]? received = null;
+        var second = new ContractObserver<Readiness>(loop, _ => received = TestSys.Drain(pair.Second));
+        source.Subscribe(second);
+        loop.Dispatch(TimeSpan.Zero);
+
+        Assert.Single(second.Values);
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, received);
+        first.AssertClean();
+        second.AssertClean();
+    }
+
+    [Fact]
+    public void duplicate_insert()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        FdSource first = loop.Fd(pair.Second);
+        var observer = new ContractObserver<Readiness>(loop, _ => TestSys.Drain(pair.Second));
+        first.Subscribe(observer);
+
+        FdSource duplicate = loop.Fd(pair.Second);
+        var error = Assert.Throws<LoopException>(() => duplicate.Subscribe(new ContractObserver<Readiness>(loop)));
+
+        Assert.Equal(TestSys.EEXIST, error.Errno);
+        Assert.Equal(pair.Second, error.Fd);
+        Assert.False(duplicate.IsActive);
+
+        // The first registration is untouched: it can be updated and still delivers.
+        first.Update();
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Edge_mode_reports_each_transition_once()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        var observer = new ContractObserver<Readiness>(loop);
+        loop.Fd(pair.Second, Interest.Read, Mode.Edge).Subscribe(observer);
+
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+
+        // Still readable (not drained), but no new transition: Edge stays quiet where Level would repeat.
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+
+        // New data is a new transition.
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal(2, observer.Values.Count);
+
+        // After a full drain the next byte is reported once again.
+        Assert.Equal(2, TestSys.Drain(pair.Second).Length);
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal(2, observer.Values.Count);
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal(3, observer.Values.Count);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void OneShot_mode_reports_once_until_Update()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        FdSource source = loop.Fd(pair.Second, Interest.Read, Mode.OneShot);
+        var observer = new ContractObserver<Readiness>(loop);
+        source.Subscribe(observer);
+
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+
+        // Disarmed after one event, even though the fd is still readable and more data arrives.
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+
+        source.Update();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal(2, observer.Values.Count);
+        Assert.True(source.IsActive);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void OneShot_mode_rearmed_by_Update_from_its_own_callback()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        FdSource source = loop.Fd(pair.Second, Interest.Read, Mode.OneShot);
+        var observer = new ContractObserver<Readiness>(loop, _ =>
+        {
+            TestSys.Drain(pair.Second);
+            source.Update();
+        });
+        source.Subscribe(observer);
+
+        for (int i = 1; i <= 3; i++)
+        {
+            pair.Poke();
+            loop.Dispatch(TimeSpan.Zero);
+            Assert.Equal(i, observer.Values.Count);
+        }
+
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Interest_None_registers_and_still_reports_hang_up()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        FdSource source = loop.Fd(pair.Second, Interest.None);
+        var observer = new ContractObserver<Readiness>(loop, _ => source.Remove());
+        source.Subscribe(observer);
+
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Empty(observer.Values);
+
+        // The kernel always reports hang-up and error, whatever the interest.
+        pair.CloseFirst();
+        loop.Dispatch(TimeSpan.Zero);
+        Readiness readiness = Assert.Single(observer.Values);
+        Assert.True(readiness.HangUp);
+        Assert.False(readiness.Readable);
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Peer_close_is_HangUp_data_not_OnError()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        FdSource source = loop.Fd(pair.Second, Interest.Read);
+        var observer = new ContractObserver<Readiness>(loop, readiness =>
+        {
+            if (readiness.HangUp)
+            {
+                source.Disable();
+            }
+        });
+        source.Subscribe(observer);
+
+        pair.CloseFirst();
+        loop.Dispatch(TimeSpan.Zero);
+
+        Readiness seen = Assert.Single(observer.Values);
+        Assert.True(seen.HangUp);
+        Assert.True(seen.Readable); // end of file is readable: a read returns 0
+        Assert.Equal(0, TestSys.Read(pair.Second, new byte[1]));
+        Assert.Null(observer.Error);
+        Assert.False(source.IsTerminated);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Broken_pipe_is_Error_data_not_OnError()
+    {
+        using var loop = new EventLoop();
+        using var pipe = FdPair.Pipe();
+        FdSource source = loop.Fd(pipe.First, Interest.Write);
+        var observer = new ContractObserver<Readiness>(loop, readiness =>
+        {
+            if (readiness.Error)
+            {
+                source.Remove();
+            }
+        });
+        source.Subscribe(observer);
+
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.True(Assert.Single(observer.Values).Writable);
+
+        // No reader left: EPOLLERR on the write end.
+        pipe.CloseSecond();
+        loop.Dispatch(TimeSpan.Zero);
+
+        Assert.True(observer.Values[^1].Error);
+        Assert.True(observer.Completed);
+        Assert.Null(observer.Error);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void SafeHandle_is_kept_alive_while_registered()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        int fd = pair.ReleaseSecond();
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        var observer = new ContractObserver<Readiness>(loop, _ => TestSys.Drain(fd));
+        IDisposable subscription = loop.Fd(handle).Subscribe(observer);
+
+        // The owner disposes its handle while the source is registered: the fd stays open and keeps working.
+        handle.Dispose();
+        Assert.False(handle.IsClosed);
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+        Assert.Equal(-1, TestSys.Read(pair.First, new byte[1])); // the peer sees an open socket, nothing to read
+
+        // Unregistering drops the last reference: the fd is closed now, and the peer sees end of file.
+        subscription.Dispose();
+        Assert.True(handle.IsClosed);
+        Assert.Equal(0, TestSys.Read(pair.First, new byte[1]));
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Socket_readiness_is_delivered()
+    {
+        // Declared before the loop so that, should an assertion fail, the loop (and its reference) goes first.
+        using var pair = FdPair.SocketPair();
+        using var socket = new Socket(new SafeSocketHandle(pair.ReleaseSecond(), ownsHandle: true)) { Blocking = false };
+        using var loop = new EventLoop();
+        var received = new List<byte>();
+        var buffer = new byte[16];
+        var observer = new ContractObserver<Readiness>(loop, _ => received.AddRange(buffer.AsSpan(0, socket.Receive(buffer)).ToArray()));
+        IDisposable subscription = loop.Fd(socket).Subscribe(observer);
+
+        TestSys.Write(pair.First, [7, 8, 9]);
+        loop.Dispatch(TimeSpan.Zero);
+
+        Assert.Single(observer.Values);
+        Assert.Equal(new byte[] { 7, 8, 9 }, received);
+
+        // Unsubscribe before disposing the socket: Socket.Dispose spins until the loop's reference on its handle is
+        // released, so disposing a registered socket on the loop thread would never return.
+        subscription.Dispose();
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Invalid_fd_is_LoopException_EBADF()
+    {
+        using var loop = new EventLoop();
+        const int notOpen = (1 << 30) + 7; // above any fd limit, so it cannot be some other test's fd
+
+        var error = Assert.Throws<LoopException>(() => loop.Fd(notOpen));
+
+        Assert.Equal(TestSys.EBADF, error.Errno);
+        Assert.Equal(notOpen, error.Fd);
+        Assert.Contains(notOpen.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+        Assert.False(string.IsNullOrEmpty(error.ErrorText));
+    }
+
+    [Fact]
+    public void Closed_SafeHandle_is_rejected()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        var handle = new SafeFileHandle(pair.ReleaseSecond(), ownsHandle: true);
+        FdSource source = loop.Fd(handle);
+
+        // Closed between creating the source and subscribing: the registration is refused with EBADF.
+        handle.Dispose();
+        var error = Assert.Throws<LoopException>(() => source.Subscribe(new ContractObserver<Readiness>(loop)));
+        Assert.Equal(TestSys.EBADF, error.Errno);
+        Assert.False(source.IsActive);
+
+        // Already closed when given to the loop.
+        Assert.Throws<ObjectDisposedException>(() => loop.Fd(handle));
+    }
+
+    [Fact]
+    public void Same_fd_twice_is_LoopException_EEXIST_and_the_first_keeps_working()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        var first = new ContractObserver<Readiness>(loop, _ => TestSys.Drain(pair.Second));
+        loop.Fd(pair.Second).Subscribe(first);
+
+        // Also when the second registration asks for something else.
+        var error = Assert.Throws<LoopException>(() => loop.Fd(pair.Second, Interest.Write, Mode.Edge).Subscribe(new ContractObserver<Readiness>(loop)));
+        Assert.Equal(TestSys.EEXIST, error.Errno);
+
+        pair.Poke();
+        loop.Dispatch(TimeSpan.Zero);
+        Readiness readiness = Assert.Single(first.Values);
+        Assert.True(readiness.Readable);
+        first.AssertClean();
+    }
+}
