@@ -404,17 +404,16 @@ public class LoopLogicTests
     [Fact]
     public void reuse()
     {
-        // calloop #155: a timer removes itself and inserts an immediate timer that takes over its slot; the old
-        // source's pending removal must not reach the new occupant, which must still fire.
+        // calloop #155: a timer removes itself and inserts an immediate timer; the old source's pending removal must
+        // not reach the new one, which must still fire. (Timers here live in the heap only and take no slab slot;
+        // slot reuse itself is checked with pings in reuse_of_a_slot.)
         using var loop = new EventLoop(LoopClock.Virtual());
         TimerSource first = loop.Timer(TimeSpan.FromSeconds(1));
         TimerSource? second = null;
-        Token firstToken = default;
         IDisposable? firstSubscription = null;
         var secondObserver = new ContractObserver<DateTimeOffset>(loop);
         var firstObserver = new ContractObserver<DateTimeOffset>(loop, _ =>
         {
-            firstToken = ((ILoopSource)first).Token;
             first.Remove();
             firstSubscription!.Dispose();
             second = loop.Timer(TimeSpan.Zero);
@@ -425,12 +424,48 @@ public class LoopLogicTests
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
 
         Assert.NotNull(second);
-        Token secondToken = ((ILoopSource)second).Token;
-        Assert.Equal(firstToken.Slot, secondToken.Slot);
-        Assert.NotEqual(firstToken.Generation, secondToken.Generation);
         Assert.Single(firstObserver.Values);
         Assert.Single(secondObserver.Values);
         Assert.True(secondObserver.Completed);
+        firstObserver.AssertClean();
+        secondObserver.AssertClean();
+    }
+
+    [Fact]
+    public void reuse_of_a_slot()
+    {
+        // The same with sources that hold a slab slot: the new occupant gets the slot with a new generation, the old
+        // removal does not touch it, and it fires.
+        using var loop = new EventLoop();
+        var (firstPing, first) = loop.Ping();
+        PingSource? second = null;
+        Ping? secondPing = null;
+        Token firstToken = default;
+        var secondObserver = new ContractObserver<Unit>(loop);
+        var firstObserver = new ContractObserver<Unit>(loop, _ =>
+        {
+            firstToken = ((ILoopSource)first).Token;
+            first.Remove();
+
+            // The removal takes effect when this callback returns; the idle runs after that, in this dispatch.
+            loop.InsertIdle(() =>
+            {
+                (secondPing, second) = loop.Ping();
+                second.Subscribe(secondObserver);
+                secondPing.Send();
+            });
+        });
+        first.Subscribe(firstObserver);
+
+        firstPing.Send();
+        loop.Dispatch(TimeSpan.Zero);
+        loop.DispatchUntil(() => secondObserver.Values.Count == 1, "the new occupant's ping");
+
+        Token secondToken = ((ILoopSource)second!).Token;
+        Assert.Equal(firstToken.Slot, secondToken.Slot);
+        Assert.NotEqual(firstToken.Generation, secondToken.Generation);
+        Assert.True(firstObserver.Completed);
+        Assert.False(secondObserver.Completed);
         firstObserver.AssertClean();
         secondObserver.AssertClean();
     }
