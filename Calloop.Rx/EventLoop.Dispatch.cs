@@ -68,6 +68,7 @@ public sealed partial class EventLoop
             return false;
         }
 
+        SynchronizationContext? previous = InstallSynchronizationContext();
         try
         {
             // Disposed by another thread since the check above: LeaveDispatch tears down.
@@ -78,7 +79,14 @@ public sealed partial class EventLoop
         }
         finally
         {
-            LeaveDispatch();
+            try
+            {
+                LeaveDispatch();
+            }
+            finally
+            {
+                System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
+            }
         }
 
         return true;

@@ -40,6 +40,7 @@ public sealed partial class EventLoop
             ThrowHelper.ThrowLoopDisposed();
         }
 
+        SynchronizationContext? previous = InstallSynchronizationContext();
         try
         {
             while (!_disposed)
@@ -69,7 +70,14 @@ public sealed partial class EventLoop
         }
         finally
         {
-            LeaveDispatch();
+            try
+            {
+                LeaveDispatch();
+            }
+            finally
+            {
+                System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
+            }
         }
     }
 }
