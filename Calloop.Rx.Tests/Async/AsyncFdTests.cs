@@ -422,6 +422,37 @@ public class AsyncFdTests
     }
 
     [Fact]
+    public void An_await_made_off_the_loop_continues_on_the_thread_pool_not_on_the_loop()
+    {
+        using var loop = new EventLoop();
+        var (a, b) = TestSys.SocketPair();
+        try
+        {
+            using AsyncFd fd = loop.Async(a);
+            int loopThread = Environment.CurrentManagedThreadId;
+            var started = new ManualResetEventSlim();
+            var reader = Task.Run(async () =>
+            {
+                ValueTask<int> read = fd.ReadAsync(new byte[1]);
+                started.Set();
+                await read;
+                return Environment.CurrentManagedThreadId;
+            });
+            Assert.True(started.Wait(LoopExtensions.Patience));
+
+            TestSys.Write(b, [1]);
+            loop.DispatchUntil(() => reader.IsCompleted, "the read");
+
+            Assert.NotEqual(loopThread, reader.ResultNow());
+        }
+        finally
+        {
+            TestSys.Close(a);
+            TestSys.Close(b);
+        }
+    }
+
+    [Fact]
     public void Dispose_fails_waiting_operations_and_restores_the_blocking_flag()
     {
         using var loop = new EventLoop();
@@ -455,16 +486,29 @@ public class AsyncFdTests
         try
         {
             using AsyncFd fd = loop.Async(a);
-            var read = fd.ReadAsync(new byte[1]).AsTask();
-            var observer = new ContractObserver<int>(loop);
-            loop.Spawn(async () => await fd.WriteAsync(new byte[1])).Subscribe(observer);
+            int loopThread = Environment.CurrentManagedThreadId;
+            Exception? readError = null;
+            int continuedOn = 0;
+            loop.Spawn(async () =>
+            {
+                try
+                {
+                    await fd.ReadAsync(new byte[1]);
+                }
+                catch (Exception e)
+                {
+                    readError = e;
+                    continuedOn = Environment.CurrentManagedThreadId;
+                }
+            });
             loop.Dispatch(TimeSpan.Zero);
+            Assert.Null(readError);
 
+            // An await made on the loop continues right away, on the thread disposing the loop (here the loop's own).
             loop.Dispose();
 
-            Assert.True(read.IsCompleted);
-            Assert.IsType<ObjectDisposedException>(read.ErrorNow());
-            Assert.Equal([1], observer.Values);
+            Assert.IsType<ObjectDisposedException>(readError);
+            Assert.Equal(loopThread, continuedOn);
         }
         finally
         {

@@ -16,8 +16,9 @@ namespace Calloop.Rx;
 /// operation (<see cref="WriteAsync"/> or <see cref="WritableAsync"/>) may be in progress at the same time; a second
 /// one on the same side throws <see cref="InvalidOperationException"/>. Unlike calloop's <c>Async</c>, reading and
 /// writing concurrently is fine. Operations may be started from any thread; waiting ones complete on the loop thread
-/// (a dispatch must run), in the actions phase, and an <c>await</c> made on the loop continues there without any
-/// allocation: in steady state a read or write allocates nothing.</para>
+/// (a dispatch must run), in the actions phase. An <c>await</c> made on the loop thread continues there, without any
+/// allocation (in steady state a read or write allocates nothing), also with <c>ConfigureAwait(false)</c>; one made on
+/// another thread continues in its own context, or on the thread pool if it has none.</para>
 /// <para>The fd is registered with the loop once, edge-triggered for both directions, and set non-blocking; both
 /// last until <see cref="Dispose"/>, which restores the blocking flag it found (as calloop does) but does not close
 /// the fd. A <see cref="SafeHandle"/> or <see cref="Socket"/> is kept alive meanwhile. The fd must be something
@@ -25,7 +26,7 @@ namespace Calloop.Rx;
 /// <para>Failures: an errno other than EAGAIN is thrown (from the awaited operation) as a <see cref="LoopException"/>,
 /// an <see cref="IOException"/>; cancellation through the token gives <see cref="OperationCanceledException"/>;
 /// <see cref="Dispose"/> fails pending operations with <see cref="ObjectDisposedException"/>, and so does disposing
-/// the loop (their continuations then run on the thread that disposed the loop).</para>
+/// the loop (an await made on the loop then continues on the thread that disposed the loop).</para>
 /// </remarks>
 public sealed class AsyncFd : IDisposable
 {

@@ -18,7 +18,7 @@ namespace Calloop.Rx;
 /// is guarded by the owner's lock.</para>
 /// <para>An awaiter on the loop thread with the loop's context is continued directly by the completion (which already
 /// runs on the loop, in an actions phase, with that context current) instead of through a <c>Post</c>: that is what
-/// keeps the steady state allocation-free.</para>
+/// keeps the steady state allocation-free. An awaiter on another thread without a context continues on the thread pool.</para>
 /// </remarks>
 internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValueTaskSource, ILoopTeardown
 {
@@ -234,7 +234,9 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
-        if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0
+        bool onLoop = _owner.Loop.OnLoopThread;
+        if (onLoop
+            && (flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0
             && SynchronizationContext.Current is LoopSynchronizationContext context
             && context.Loop == _owner.Loop)
         {
@@ -242,6 +244,10 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
             flags &= ~ValueTaskSourceOnCompletedFlags.UseSchedulingContext;
         }
 
+        // An await made on the loop thread without a context to return to (ConfigureAwait(false), as inside
+        // StreamReader) continues on the loop thread; one made elsewhere goes to the thread pool, as a socket's does,
+        // so that work never moves onto the loop by surprise. A captured foreign context gets it either way.
+        _core.RunContinuationsAsynchronously = !onLoop;
         _core.OnCompleted(continuation, state, token, flags);
     }
 
