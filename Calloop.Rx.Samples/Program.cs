@@ -9,6 +9,8 @@ public static class Program
         ("channel", "", "producer threads feed a Channel and a SyncChannel; Rx operators print what arrives", ChannelSample.Run),
         ("signals", "[--self-test]", "prints SIGINT, SIGTERM, SIGHUP and SIGUSR1; ends cleanly on SIGINT or SIGTERM", SignalsSample.Run),
         ("echo", "[port] [--self-test]", "a TCP echo server on 127.0.0.1 made of non-blocking sockets and loop.Fd", EchoSample.Run),
+        ("async", "", "the calloop book's friendly/aloof exchange: two async tasks spawned on the loop", Async.AsyncSample.Run),
+        ("adapt-io", "", "the book's socket pair \"Hello, world!\" through the async fd adapter", AdaptIo.AdaptIoSample.Run),
     ];
 
     /// <summary>The names of the samples, in the order they are listed.</summary>

@@ -71,6 +71,7 @@ public sealed partial class EventLoop
             return false;
         }
 
+        SynchronizationContext? previous = InstallSynchronizationContext();
         try
         {
             // Disposed by another thread since the check above: LeaveDispatch tears down.
@@ -81,7 +82,14 @@ public sealed partial class EventLoop
         }
         finally
         {
-            LeaveDispatch();
+            try
+            {
+                LeaveDispatch();
+            }
+            finally
+            {
+                System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
+            }
         }
 
         return true;

@@ -42,6 +42,7 @@ public sealed partial class EventLoop
             ThrowHelper.ThrowLoopDisposed();
         }
 
+        SynchronizationContext? previous = InstallSynchronizationContext();
         try
         {
             // Settled: the last step at the current instant ran no timer or action. Until then the clock stays put and
@@ -83,7 +84,14 @@ public sealed partial class EventLoop
         }
         finally
         {
-            LeaveDispatch();
+            try
+            {
+                LeaveDispatch();
+            }
+            finally
+            {
+                System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
+            }
         }
     }
 }

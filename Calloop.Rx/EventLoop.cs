@@ -349,6 +349,8 @@ public sealed partial class EventLoop : IDisposable
             source.TearDown(errors);
         }
 
+        TearDownAsyncWork(errors);
+
         _waker.Dispose();
         _epoll.Dispose();
         _failures = null;

@@ -89,6 +89,24 @@ internal static unsafe class TestSys
 
     public static void Close(int fd) => close(fd);
 
+    /// <summary>Whether O_NONBLOCK is set on <paramref name="fd"/>.</summary>
+    public static bool IsNonBlocking(int fd) => (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+
+    /// <summary>A blocking, close-on-exec unix stream socket pair (for the adapters that must set O_NONBLOCK themselves).</summary>
+    public static (int A, int B) BlockingSocketPair()
+    {
+        int* fds = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        {
+            throw new InvalidOperationException($"socketpair failed: errno {errno}");
+        }
+
+        return (fds[0], fds[1]);
+    }
+
+    /// <summary>shutdown(SHUT_WR): the peer then reads end of stream.</summary>
+    public static void ShutdownWrite(int fd) => shutdown(fd, SHUT_WR);
+
     /// <summary>How many fds this process has open.</summary>
     public static int OpenFdCount() => Directory.GetFiles("/proc/self/fd").Length;
 

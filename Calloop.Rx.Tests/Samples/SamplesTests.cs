@@ -106,6 +106,25 @@ public class SamplesTests
     }
 
     [Fact]
+    public void Async_runs_the_friendly_and_aloof_exchange()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["async"], output));
+        string text = output.ToString();
+        Assert.Contains("Friendly said: Hello,", text);
+        Assert.Contains("Aloof said: it's you.", text);
+        Assert.EndsWith("Event loop ended." + Environment.NewLine, text);
+    }
+
+    [Fact]
+    public void AdaptIo_reads_what_the_other_end_wrote()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["adapt-io"], output));
+        Assert.Contains("Async block ended with: Hello, world!", output.ToString());
+    }
+
+    [Fact]
     public void Echo_rejects_a_bad_port()
     {
         var output = new StringWriter();

@@ -1,0 +1,82 @@
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Calloop.Rx.Interop;
+
+/// <summary>
+/// The non-blocking reads and writes of <see cref="AsyncFd"/>, and the O_NONBLOCK flag it sets and restores.
+/// Each call returns the raw result with errno; EINTR and EAGAIN are the caller's to interpret.
+/// </summary>
+internal static unsafe class FdIo
+{
+    public static int EPIPE => Tmds.Linux.LibC.EPIPE;
+
+    /// <summary>read(2): the bytes read (0 at end of file), or -1 with <paramref name="errno"/> set.</summary>
+    public static int Read(int fd, Span<byte> buffer, out int errno)
+    {
+        fixed (byte* p = buffer)
+        {
+            int n = (int)read(fd, p, buffer.Length);
+            errno = n < 0 ? Sys.Errno : 0;
+            return n;
+        }
+    }
+
+    /// <summary>write(2): the bytes written, or -1 with <paramref name="errno"/> set. (The runtime ignores SIGPIPE, so a closed peer is EPIPE.)</summary>
+    public static int Write(int fd, ReadOnlySpan<byte> buffer, out int errno)
+    {
+        fixed (byte* p = buffer)
+        {
+            int n = (int)write(fd, p, buffer.Length);
+            errno = n < 0 ? Sys.Errno : 0;
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// poll(2) with a zero timeout: whether <paramref name="fd"/> is readable (or, with <paramref name="write"/>,
+    /// writable) right now, counting error and hang-up as ready. Returns -1 with <paramref name="errno"/> on failure.
+    /// </summary>
+    public static int PollNow(int fd, bool write, out int errno)
+    {
+        pollfd entry = default;
+        entry.fd = fd;
+        entry.events = (short)(write ? POLLOUT : POLLIN | POLLRDHUP);
+        int n = poll(&entry, 1, 0);
+        if (n < 0)
+        {
+            errno = Sys.Errno;
+            return -1;
+        }
+
+        errno = 0;
+        return n > 0 && entry.revents != 0 ? 1 : 0;
+    }
+
+    /// <summary>Whether O_NONBLOCK is set on <paramref name="fd"/>; returns errno (0 on success).</summary>
+    public static int GetNonBlocking(int fd, out bool nonBlocking)
+    {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+        {
+            nonBlocking = false;
+            return Sys.Errno;
+        }
+
+        nonBlocking = (flags & O_NONBLOCK) != 0;
+        return 0;
+    }
+
+    /// <summary>Sets or clears O_NONBLOCK on <paramref name="fd"/> (the open file description, shared with dups); returns errno (0 on success).</summary>
+    public static int SetNonBlocking(int fd, bool nonBlocking)
+    {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+        {
+            return Sys.Errno;
+        }
+
+        int wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        return wanted == flags || fcntl(fd, F_SETFL, wanted) == 0 ? 0 : Sys.Errno;
+    }
+}
