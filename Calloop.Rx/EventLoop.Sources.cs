@@ -15,7 +15,7 @@ public sealed partial class EventLoop
         return Track(new FdSource(this, CheckOpen(fd), null, interest, mode));
     }
 
-    /// <summary>Readiness of the fd held by <paramref name="handle"/>, which is kept alive while registered.</summary>
+    /// <summary>Readiness of the fd held by <paramref name="handle"/>. Disposing the handle while registered is safe: reports stop.</summary>
     /// <exception cref="LoopException">The handle's fd is not open.</exception>
     /// <exception cref="ObjectDisposedException">The handle or the loop is disposed.</exception>
     public FdSource Fd(SafeHandle handle, Interest interest = Interest.Read, Mode mode = Mode.Level)

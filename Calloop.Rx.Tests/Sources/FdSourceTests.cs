@@ -1,3 +1,4 @@
+using System.Reactive;
 using System.Net.Sockets;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
@@ -245,7 +246,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void SafeHandle_is_kept_alive_while_registered()
+    public void SafeHandle_disposed_while_registered_closes_at_once_and_reports_stop()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -253,19 +254,20 @@ public class FdSourceTests
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         var observer = new ContractObserver<Readiness>(loop, _ => TestSys.Drain(fd));
         IDisposable subscription = loop.Fd(handle).Subscribe(observer);
-
-        // The owner disposes its handle while the source is registered: the fd stays open and keeps working.
-        handle.Dispose();
-        Assert.False(handle.IsClosed);
         pair.Poke();
         loop.Dispatch(TimeSpan.Zero);
         Assert.Single(observer.Values);
-        Assert.Equal(-1, TestSys.Read(pair.First, new byte[1])); // the peer sees an open socket, nothing to read
 
-        // Unregistering drops the last reference: the fd is closed now, and the peer sees end of file.
-        subscription.Dispose();
+        // The owner disposes its handle while the source is registered: the loop holds no lasting reference, so the fd
+        // closes now (the peer sees end of file), the kernel drops it from epoll, and nothing more is reported.
+        handle.Dispose();
         Assert.True(handle.IsClosed);
         Assert.Equal(0, TestSys.Read(pair.First, new byte[1]));
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+
+        // Unregistering afterwards is harmless: no epoll_ctl on a number that may belong to someone else by now.
+        subscription.Dispose();
         observer.AssertClean();
     }
 
@@ -287,8 +289,39 @@ public class FdSourceTests
         Assert.Single(observer.Values);
         Assert.Equal(new byte[] { 7, 8, 9 }, received);
 
-        // Unsubscribe before disposing the socket: Socket.Dispose spins until the loop's reference on its handle is
-        // released, so disposing a registered socket on the loop thread would never return.
+        subscription.Dispose();
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Socket_disposed_inside_its_own_callback_while_registered()
+    {
+        // An echo server's usual move on hang-up. The loop holds no lasting reference on the socket's handle, so the
+        // dispose returns at once; the kernel drops the closed fd from epoll, and unsubscribing later is harmless.
+        using var pair = FdPair.SocketPair();
+        var socket = new Socket(new SafeSocketHandle(pair.ReleaseSecond(), ownsHandle: true)) { Blocking = false };
+        using var loop = new EventLoop();
+        var (ping, pings) = loop.Ping();
+        var pinged = new ContractObserver<Unit>(loop);
+        pings.Subscribe(pinged);
+        var observer = new ContractObserver<Readiness>(loop, readiness =>
+        {
+            if (readiness.HangUp)
+            {
+                socket.Dispose();
+            }
+        });
+        IDisposable subscription = loop.Fd(socket).Subscribe(observer);
+
+        pair.CloseFirst();
+        loop.DispatchUntil(() => observer.Values.Count > 0, "the hang-up");
+        Assert.True(observer.Values[0].HangUp);
+
+        // No report for the closed fd any more, and the loop goes on.
+        ping.Send();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+        Assert.Single(pinged.Values);
         subscription.Dispose();
         observer.AssertClean();
     }

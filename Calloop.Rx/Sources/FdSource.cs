@@ -11,12 +11,13 @@ namespace Calloop.Rx;
 /// <remarks>
 /// The source never reads or writes the fd: observers do, on the loop thread, with non-blocking calls.
 /// In <see cref="Rx.Mode.Edge"/> mode drain until the call would block; in <see cref="Rx.Mode.OneShot"/> mode call
-/// <see cref="LoopSource{T}.Update"/> to re-arm. A <see cref="SafeHandle"/> is kept alive (add-ref'd) while registered.
+/// <see cref="LoopSource{T}.Update"/> to re-arm. A <see cref="SafeHandle"/> (or <c>Socket</c>) may be disposed while
+/// registered, even from the source's own callback: the kernel drops a closed fd from epoll, so reports simply stop,
+/// and unregistering later does nothing. A raw fd must stay open until the source is unregistered.
 /// </remarks>
 public sealed class FdSource : LoopSource<Readiness>
 {
     private readonly SafeHandle? _handle;
-    private bool _handleAdded;
 
     internal FdSource(EventLoop loop, int fd, SafeHandle? handle, Interest interest, Mode mode)
         : base(loop, $"Fd {fd}")
@@ -40,45 +41,57 @@ public sealed class FdSource : LoopSource<Readiness>
 
     private protected override void Arm()
     {
-        if (_handle is not null && !_handleAdded)
+        if (!WithFd(() => Loop.Epoll.Add(Fd, EpollEvents, RegistrationToken.Value, Name)))
         {
-            try
-            {
-                _handle.DangerousAddRef(ref _handleAdded);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw new LoopException("epoll_ctl(ADD)", Sys.EBADF, Fd, Name);
-            }
-        }
-
-        try
-        {
-            Loop.Epoll.Add(Fd, EpollEvents, RegistrationToken.Value, Name);
-        }
-        catch
-        {
-            ReleaseHandle();
-            throw;
+            throw new LoopException("epoll_ctl(ADD)", Sys.EBADF, Fd, Name);
         }
     }
 
-    private protected override void Disarm()
+    // A handle closed while registered already left epoll with its fd, so there is nothing to delete; deleting by
+    // number then could hit a new fd that reused it.
+    private protected override void Disarm() => WithFd(() => Loop.Epoll.Delete(Fd));
+
+    private protected override void Rearm()
     {
-        Loop.Epoll.Delete(Fd);
-        ReleaseHandle();
+        if (!WithFd(() => Loop.Epoll.Modify(Fd, EpollEvents, RegistrationToken.Value, Name)))
+        {
+            throw new LoopException("epoll_ctl(MOD)", Sys.EBADF, Fd, Name);
+        }
     }
-
-    private protected override void Rearm() => Loop.Epoll.Modify(Fd, EpollEvents, RegistrationToken.Value, Name);
 
     private protected override void OnEvent(Readiness readiness, Token token) => Emit(readiness);
 
-    private void ReleaseHandle()
+    /// <summary>
+    /// Runs an epoll_ctl on the fd while holding a reference on its <see cref="SafeHandle"/>, so the fd cannot be
+    /// closed (and its number reused) in the middle; false when the handle is already closed. The reference is not
+    /// kept between calls: holding it for the whole registration would make <c>Socket.Dispose</c> spin until the
+    /// source is unregistered, forever if it is called from the source's own callback.
+    /// </summary>
+    private bool WithFd(Action epollCtl)
     {
-        if (_handleAdded)
+        if (_handle is null)
         {
-            _handleAdded = false;
-            _handle!.DangerousRelease();
+            epollCtl();
+            return true;
+        }
+
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            epollCtl();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
         }
     }
 }
