@@ -121,24 +121,33 @@ public sealed partial class EventLoop
         return fd;
     }
 
-    private TSource Track<TSource>(TSource source)
-        where TSource : ILoopSource
+    /// <summary>Admits a new source: one that owns OS resources is tracked until it ends, so disposal releases them.</summary>
+    /// <exception cref="ObjectDisposedException">The loop is disposed (the caller releases what the source holds).</exception>
+    internal void TrackNew(ILoopSource source)
     {
         lock (Gate)
         {
-            if (!_disposed)
+            ThrowIfDisposed();
+            if (source.OwnsResources)
             {
-                if (source.OwnsResources)
-                {
-                    TrackLocked(source);
-                }
-
-                return source;
+                TrackLocked(source);
             }
         }
+    }
 
-        source.TearDown([]);
-        ThrowHelper.ThrowLoopDisposed();
+    private TSource Track<TSource>(TSource source)
+        where TSource : ILoopSource
+    {
+        try
+        {
+            TrackNew(source);
+        }
+        catch (ObjectDisposedException)
+        {
+            source.TearDown([]);
+            throw;
+        }
+
         return source;
     }
 }

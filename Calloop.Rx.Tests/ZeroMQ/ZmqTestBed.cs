@@ -1,0 +1,96 @@
+using Calloop.Rx.Tests.Infrastructure;
+using Calloop.Rx.ZeroMQ;
+
+namespace Calloop.Rx.Tests.ZeroMQ;
+
+/// <summary>
+/// A loop, a ZeroMQ context and the sockets of one test, with endpoints for each transport; disposing it closes
+/// everything (loop first, so sources release their sockets, then the sockets, then the context) and removes the
+/// ipc directory.
+/// </summary>
+public sealed class ZmqTestBed : IDisposable
+{
+    public const string Inproc = "inproc";
+    public const string Ipc = "ipc";
+    public const string Tcp = "tcp";
+
+    private readonly List<ZmqSocket> _sockets = [];
+    private readonly List<IDisposable> _subscriptions = [];
+    private string? _ipcDirectory;
+    private int _endpoints;
+
+    public ZmqTestBed(LoopClock? clock = null)
+    {
+        Context = new ZmqContext();
+        Loop = clock is null ? new EventLoop() : new EventLoop(clock);
+    }
+
+    /// <summary>The transports every pattern test runs over.</summary>
+    public static TheoryData<string> Transports => [Inproc, Ipc, Tcp];
+
+    public ZmqContext Context { get; }
+
+    public EventLoop Loop { get; }
+
+    /// <summary>A socket closed with the test bed (unless something closed it before).</summary>
+    public ZmqSocket Socket(ZmqSocketType type)
+    {
+        var socket = new ZmqSocket(Context, type);
+        lock (_sockets)
+        {
+            _sockets.Add(socket);
+        }
+
+        return socket;
+    }
+
+    /// <summary>Binds to a fresh endpoint of <paramref name="transport"/>; returns the endpoint to connect to (the real port for tcp).</summary>
+    public string Bind(ZmqSocket socket, string transport)
+    {
+        int n = Interlocked.Increment(ref _endpoints);
+        string endpoint = transport switch
+        {
+            Inproc => $"inproc://test-{Guid.NewGuid():N}-{n}",
+            Ipc => $"ipc://{IpcDirectory}/{n}.sock",
+            Tcp => "tcp://127.0.0.1:*",
+            _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, "inproc, ipc or tcp"),
+        };
+        socket.Bind(endpoint);
+        return transport == Tcp ? socket.LastEndpoint : endpoint;
+    }
+
+    /// <summary>A source for <paramref name="socket"/> with a contract observer subscribed (disposed with the test bed).</summary>
+    public (ZmqSender Sender, ZmqSource Source, ContractObserver<byte[][]> Observer) Start(
+        ZmqSocket socket, Action<byte[][]>? onNext = null, ZmqSourceOptions? options = null)
+    {
+        var (sender, source) = ZmqSource.Create(Loop, socket, options);
+        var observer = new ContractObserver<byte[][]>(Loop, onNext);
+        _subscriptions.Add(source.Subscribe(observer));
+        return (sender, source, observer);
+    }
+
+    public void Dispose()
+    {
+        foreach (IDisposable subscription in _subscriptions)
+        {
+            subscription.Dispose();
+        }
+
+        Loop.Dispose();
+        lock (_sockets)
+        {
+            foreach (ZmqSocket socket in _sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        Context.Dispose();
+        if (_ipcDirectory is not null)
+        {
+            Directory.Delete(_ipcDirectory, recursive: true);
+        }
+    }
+
+    private string IpcDirectory => _ipcDirectory ??= Directory.CreateTempSubdirectory("calloop-zmq-").FullName;
+}

@@ -1,0 +1,110 @@
+using System.Threading.Channels;
+
+namespace Calloop.Rx.ZeroMQ;
+
+/// <summary>
+/// The outgoing side of a <see cref="ZmqSource"/>: queues multipart messages for the loop to send on the socket
+/// (the book's MPSC channel). Thread-safe; <see cref="Clone"/> it for other producers. Messages from one sender
+/// go out in the order they were queued.
+/// </summary>
+/// <remarks>
+/// <para>Queuing never touches the socket: the loop sends when libzmq says the socket is writable, and keeps the
+/// message while it is not (a PUSH with no peer, a REQ waiting for its reply, a full high-water mark), so the loop
+/// never blocks. With <see cref="ZmqSourceOptions.OutboxCapacity"/> set, at most that many messages wait; then
+/// <see cref="TrySend(IReadOnlyList{byte[]})"/> reports <see cref="SendResult.Full"/> and
+/// <see cref="Send(IReadOnlyList{byte[]}, CancellationToken)"/> blocks.</para>
+/// <para>The frame arrays are not copied: do not change them after queuing. A message that is still waiting when
+/// the source ends (removed, failed, loop disposed) is dropped; see <see cref="ZmqSource"/>.</para>
+/// <para>Disposing every sender does not end the source: it goes on receiving.</para>
+/// </remarks>
+public sealed class ZmqSender : IDisposable
+{
+    private readonly Sender<byte[][]> _channel;
+    private readonly OutboxLimit _limit;
+
+    internal ZmqSender(Sender<byte[][]> channel, OutboxLimit limit)
+    {
+        _channel = channel;
+        _limit = limit;
+    }
+
+    /// <summary>The outbox bound (<see cref="ZmqSourceOptions.OutboxCapacity"/>), or null when unbounded.</summary>
+    public int? Capacity => _limit.Capacity;
+
+    /// <summary>Queues a multipart message if there is room. Never blocks.</summary>
+    /// <returns>
+    /// <see cref="SendResult.Sent"/>; <see cref="SendResult.Full"/> when a bounded outbox is at capacity; or
+    /// <see cref="SendResult.Closed"/> when this sender is disposed or the source has ended. Only Sent queued anything.
+    /// </returns>
+    /// <exception cref="ArgumentException"><paramref name="parts"/> is empty or holds a null frame.</exception>
+    public SendResult TrySend(IReadOnlyList<byte[]> parts)
+    {
+        byte[][] message = ToMessage(parts);
+        SendResult result = _limit.TryTake();
+        return result == SendResult.Sent ? Enqueue(message) : result;
+    }
+
+    /// <summary>Queues a multipart message (one array per frame) if there is room. Never blocks.</summary>
+    /// <inheritdoc cref="TrySend(IReadOnlyList{byte[]})"/>
+    public SendResult TrySend(params byte[][] parts) => TrySend((IReadOnlyList<byte[]>)parts);
+
+    /// <summary>Queues a multipart message, waiting while a bounded outbox is full. An unbounded one never waits.</summary>
+    /// <exception cref="ArgumentException"><paramref name="parts"/> is empty or holds a null frame.</exception>
+    /// <exception cref="ChannelClosedException">This sender is disposed or the source has ended (also while waiting).</exception>
+    /// <exception cref="InvalidOperationException">Called on the loop thread while the outbox is full (it could never drain).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
+    public void Send(IReadOnlyList<byte[]> parts, CancellationToken cancellationToken = default)
+    {
+        byte[][] message = ToMessage(parts);
+        SendResult result = _limit.Take(cancellationToken);
+        if (result == SendResult.Sent)
+        {
+            result = Enqueue(message);
+        }
+
+        if (result != SendResult.Sent)
+        {
+            throw new ChannelClosedException("The ZeroMQ source is closed: the sender was disposed or the source has ended.");
+        }
+    }
+
+    /// <summary>Queues a multipart message (one array per frame), waiting while a bounded outbox is full.</summary>
+    /// <inheritdoc cref="Send(IReadOnlyList{byte[]}, CancellationToken)"/>
+    public void Send(params byte[][] parts) => Send((IReadOnlyList<byte[]>)parts);
+
+    /// <summary>Another sender for the same source (and the same outbox bound).</summary>
+    /// <exception cref="ObjectDisposedException">This sender is disposed.</exception>
+    public ZmqSender Clone() => new(_channel.Clone(), _limit);
+
+    /// <summary>Releases this sender. Messages it queued are still sent.</summary>
+    public void Dispose() => _channel.Dispose();
+
+    private static byte[][] ToMessage(IReadOnlyList<byte[]> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0)
+        {
+            throw new ArgumentException("A message has at least one frame.", nameof(parts));
+        }
+
+        // Copy the list (not the frames): the caller may reuse its list, and the loop reads it later.
+        var message = new byte[parts.Count][];
+        for (int i = 0; i < message.Length; i++)
+        {
+            message[i] = parts[i] ?? throw new ArgumentException($"Frame {i} is null.", nameof(parts));
+        }
+
+        return message;
+    }
+
+    private SendResult Enqueue(byte[][] message)
+    {
+        SendResult result = _channel.TrySend(message);
+        if (result != SendResult.Sent)
+        {
+            _limit.Give();
+        }
+
+        return result;
+    }
+}

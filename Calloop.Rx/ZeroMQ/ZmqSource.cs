@@ -1,0 +1,351 @@
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Runtime.InteropServices;
+
+namespace Calloop.Rx.ZeroMQ;
+
+/// <summary>
+/// The calloop book's ZeroMQ event source, composed with Rx operators: the incoming multipart messages of a
+/// <see cref="ZmqSocket"/>, delivered on the loop thread, plus (from <see cref="Create"/>) a <see cref="ZmqSender"/>
+/// for outgoing ones.
+/// </summary>
+/// <remarks>
+/// <para>It is three loop sources merged: the socket's <c>ZMQ_FD</c> (<see cref="EventLoop.Fd(SafeHandle, Interest, Mode)"/>,
+/// read, edge-triggered), a channel (the outbox the senders fill) and a ping (to wake itself). On a ping or an fd
+/// edge the source drains the socket the way the book's chapter requires: after sending or receiving, re-read
+/// <c>ZMQ_EVENTS</c> and go round again until it offers nothing to do, because <c>ZMQ_FD</c> only signals changes
+/// and a send or a receive can change the state without a new edge (the REQ race, the REP stall). It also runs
+/// once on every (re-)registration, through the ping, since the socket may already hold messages that will never
+/// produce an edge. A message from the channel only joins the outbox and asks for a wake-up, so that a burst is
+/// sent in one go in the next dispatch.</para>
+/// <para>It never blocks the loop: outgoing messages wait in the outbox until <c>ZMQ_EVENTS</c> says the socket is
+/// writable. It is fair: after <see cref="ZmqSourceOptions.BatchLimit"/> messages received (or sent) it pings itself
+/// and continues in the next dispatch, so a flood cannot starve timers, channels and other fds. Errors are not
+/// retried: a failed send or receive (for example <c>EHOSTUNREACH</c> from a ROUTER with
+/// <c>ZMQ_ROUTER_MANDATORY</c>) ends the source with <c>OnError</c>.</para>
+/// <para>Like every <see cref="LoopSource{T}"/> it is hot and shared: subscribing registers the three inner
+/// sources, several subscribers each get every message, the last disposal unregisters them; messages that arrive
+/// in between stay in libzmq's queue (up to the high-water mark) and are delivered to the next subscriber, and
+/// messages queued before anyone subscribed are sent once someone does. <see cref="LoopSource{T}.Disable"/> pauses
+/// sending and receiving alike.</para>
+/// <para>The socket belongs to the source, but the loop thread may still configure it (connect, bind, subscribe)
+/// between dispatches or from a callback; call <see cref="LoopSource{T}.Update"/> afterwards. Such calls change the
+/// socket's state without an edge on <c>ZMQ_FD</c> (for example a PUSH that connects over inproc becomes writable
+/// at once), and <c>Update</c> makes the source look at the socket again in the next dispatch.</para>
+/// <para>Shutdown and the fate of pending messages: the source ends with <c>OnCompleted</c> on
+/// <see cref="LoopSource{T}.Remove"/> or when the loop is disposed, and with <c>OnError</c> (a <see cref="ZmqException"/>)
+/// when libzmq fails. Then the senders report <see cref="SendResult.Closed"/> (blocked ones wake up), messages still
+/// in the outbox are dropped, and, unless <see cref="ZmqSourceOptions.LeaveSocketOpen"/>, the socket is closed with
+/// linger 0: what libzmq had accepted but not yet transmitted, and what it had received but nobody took, is dropped
+/// too. Nothing waits, not even a PUSH socket without a peer. Wait for replies or acknowledgements before removing
+/// the source if delivery matters.</para>
+/// </remarks>
+public sealed class ZmqSource : LoopSource<byte[][]>
+{
+    private readonly ZmqSocket _socket;
+    private readonly SafeHandle _fdHandle;
+    private readonly FdSource _readiness;
+    private readonly ChannelSource<byte[][]> _outgoing;
+    private readonly Ping _wake;
+    private readonly PingSource _wakes;
+    private readonly OutboxLimit _limit;
+    private readonly bool _leaveSocketOpen;
+    private readonly int _batchLimit;
+
+    // REQ and REP allow one send or one receive at a time (anything else is EFSM): for them every operation is
+    // followed by a fresh ZMQ_EVENTS read. Other sockets send or receive until EAGAIN between two reads.
+    private readonly int _perRound;
+
+    // Loop thread only: messages taken from the channel that the socket has not accepted yet, and what this turn
+    // has done (a turn ends when the socket has nothing left for us or when we yield).
+    private readonly Queue<byte[][]> _outbox = new();
+    private int _receivedThisTurn;
+    private int _sentThisTurn;
+
+    private Connection? _connection;
+
+    private ZmqSource(EventLoop loop, ZmqSocket socket, ZmqSourceOptions options)
+        : base(loop, $"ZeroMQ {socket.Type}")
+    {
+        _socket = socket;
+        _batchLimit = options.BatchLimit;
+        _perRound = socket.Type is ZmqSocketType.Req or ZmqSocketType.Rep ? 1 : int.MaxValue;
+        _leaveSocketOpen = options.LeaveSocketOpen;
+        _limit = new OutboxLimit(loop, options.OutboxCapacity);
+
+        var made = new List<IDisposable>();
+        try
+        {
+            _fdHandle = socket.OpenFdHandle();
+            made.Add(_fdHandle);
+            _readiness = loop.Fd(_fdHandle, Interest.Read, Mode.Edge);
+            made.Add(Remover(_readiness));
+            (Sender<byte[][]> sender, _outgoing) = loop.Channel<byte[][]>();
+            made.Add(Remover(_outgoing));
+            Sender = new ZmqSender(sender, _limit);
+            (_wake, _wakes) = loop.Ping();
+            made.Add(Remover(_wakes));
+            made.Add(_wake);
+        }
+        catch
+        {
+            made.ForEach(d => d.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>Why the merged inner sources woke the drain.</summary>
+    private enum Trigger
+    {
+        /// <summary>The ping: a (re-)registration, or the continuation of a turn that yielded.</summary>
+        Wake,
+
+        /// <summary>The <c>ZMQ_FD</c> edge: <c>ZMQ_EVENTS</c> may have changed.</summary>
+        Readiness,
+
+        /// <summary>A sender queued a message.</summary>
+        Outgoing,
+    }
+
+    /// <summary>The socket this source drives. Only the loop thread may use it while the source is alive.</summary>
+    public ZmqSocket Socket => _socket;
+
+    /// <summary>
+    /// Messages queued through the senders that the socket has not accepted yet (in the channel or the outbox).
+    /// Thread-safe. Once it is 0, libzmq has everything: close with <see cref="ZmqSocket.Close(TimeSpan)"/> to give
+    /// it time to transmit. After the source ended, what is counted here was dropped.
+    /// </summary>
+    public int Pending => _limit.Pending;
+
+    /// <summary>The first sender (also returned by <see cref="Create"/>).</summary>
+    internal ZmqSender Sender { get; }
+
+    /// <summary>
+    /// Makes the source for a socket the caller has configured (type, options, bind/connect; before or after does
+    /// not matter). From now on only the loop thread may use the socket.
+    /// </summary>
+    /// <param name="loop">The loop that delivers the messages.</param>
+    /// <param name="socket">The socket; the source owns it unless <see cref="ZmqSourceOptions.LeaveSocketOpen"/>.</param>
+    /// <param name="options">Fairness, back pressure and ownership; null for <see cref="ZmqSourceOptions.Default"/>.</param>
+    /// <returns>The sender that queues outgoing messages, and the source of incoming ones (subscribe to start).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The batch limit or outbox capacity is less than 1.</exception>
+    /// <exception cref="ObjectDisposedException">The loop or the socket is disposed.</exception>
+    /// <exception cref="ZmqException">libzmq refused to give the socket's fd.</exception>
+    public static (ZmqSender Sender, ZmqSource Source) Create(EventLoop loop, ZmqSocket socket, ZmqSourceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(socket);
+        options ??= ZmqSourceOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchLimit, 1, nameof(options.BatchLimit));
+        if (options.OutboxCapacity is { } capacity)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1, nameof(options.OutboxCapacity));
+        }
+
+        ObjectDisposedException.ThrowIf(socket.IsClosed, socket);
+        loop.ThrowIfDisposed();
+        var source = new ZmqSource(loop, socket, options);
+        try
+        {
+            loop.TrackNew(source);
+        }
+        catch
+        {
+            // Never registered nor tracked: release the inner pieces, and leave the socket to the caller.
+            source.ReleaseInnerSources();
+            throw;
+        }
+
+        return (source.Sender, source);
+    }
+
+    /// <summary>Registration: subscribe to the merged inner sources, then ping, so the socket is drained once even without an edge.</summary>
+    // The socket (when owned) and the inner sources must be released by loop disposal even while unsubscribed.
+    private protected override bool OwnsResources => true;
+
+    private protected override void Arm()
+    {
+        var connection = new Connection();
+        _connection = connection;
+        IDisposable subscription = Observable
+            .Merge(
+                _wakes.Select(static _ => Trigger.Wake),
+                _readiness.Select(static _ => Trigger.Readiness),
+                _outgoing.Do(_outbox.Enqueue).Select(static _ => Trigger.Outgoing))
+            .SelectMany(trigger => Drain(trigger, connection))
+            .Subscribe(Emit, error => OnFailed(connection, error), () => OnEnded(connection));
+        connection.Attach(subscription);
+        if (connection.ArmError is { } error)
+        {
+            // An inner source refused to register (Rx reports Subscribe failures as OnError): fail this Subscribe.
+            Disarm();
+            throw error;
+        }
+
+        _wake.Send();
+    }
+
+    /// <summary>Unregistration: the inner sources go with the subscription; the outbox and libzmq's queues stay.</summary>
+    private protected override void Disarm()
+    {
+        Connection? connection = _connection;
+        _connection = null;
+        connection?.Stop();
+    }
+
+    /// <summary>
+    /// <see cref="LoopSource{T}.Update"/>: look at the socket again. Changes made directly on the socket (connect,
+    /// bind, subscribe) are done by the caller's thread, not signalled by libzmq's I/O thread, so they produce no
+    /// edge on <c>ZMQ_FD</c>: a PUSH that just connected over inproc is writable, yet nothing wakes the source.
+    /// </summary>
+    private protected override void Rearm() => _wake.Send();
+
+    /// <summary>Never called: this source registers nothing of its own; its inner sources deliver.</summary>
+    private protected override void OnEvent(Readiness readiness, Token token)
+    {
+    }
+
+    private protected override void ReleaseResources()
+    {
+        ReleaseInnerSources();
+        if (!_leaveSocketOpen)
+        {
+            // Linger 0 (ZmqSocket sets it on close). If the loop thread is inside a libzmq call right now, the
+            // SafeHandle defers zmq_close until that call returns.
+            _socket.Dispose();
+        }
+    }
+
+    private static IDisposable Remover<T>(LoopSource<T> source) => Disposable.Create(source.Remove);
+
+    /// <summary>Ends the inner sources (senders then report Closed, eventfds are freed) and lets go of the socket's fd.</summary>
+    private void ReleaseInnerSources()
+    {
+        _limit.Close();
+        _wake.Dispose();
+        _readiness.Remove();
+        _outgoing.Remove();
+        _wakes.Remove();
+        _fdHandle.Dispose();
+    }
+
+    /// <summary>
+    /// The book's loop, as a lazy sequence so that each message reaches the subscribers before the next is
+    /// received: read <c>ZMQ_EVENTS</c>; if writable, send what the outbox holds; if readable, receive what is
+    /// there; and go round again, until <c>ZMQ_EVENTS</c> offers nothing to do. The last call before leaving is
+    /// always that <c>ZMQ_EVENTS</c> read, so whatever changes afterwards produces a new edge on <c>ZMQ_FD</c>.
+    /// Yields to the loop (pinging itself) when a batch limit is reached or a subscriber threw.
+    /// </summary>
+    private IEnumerable<byte[][]> Drain(Trigger trigger, Connection connection)
+    {
+        switch (trigger)
+        {
+            case Trigger.Outgoing:
+                // The channel delivers its whole batch in this dispatch: send it together, on the wake-up, rather
+                // than go through ZMQ_EVENTS for every message.
+                _wake.Send();
+                yield break;
+            case Trigger.Wake:
+                // The loop ran everything else since we yielded: a new turn.
+                _receivedThisTurn = 0;
+                _sentThisTurn = 0;
+                break;
+        }
+
+        while (!connection.IsStopped)
+        {
+            if (BatchInterrupted)
+            {
+                // A subscriber threw: Dispatch rethrows once this delivery is over; carry on in the next one.
+                _wake.Send();
+                yield break;
+            }
+
+            ZmqEvents events = _socket.Events;
+            bool canSend = (events & ZmqEvents.Out) != 0 && _outbox.Count > 0;
+            bool canReceive = (events & ZmqEvents.In) != 0;
+            if (!canSend && !canReceive)
+            {
+                // Nothing for us: the next ZMQ_FD edge (or queued message) starts a new turn.
+                _receivedThisTurn = 0;
+                _sentThisTurn = 0;
+                yield break;
+            }
+
+            int sent = 0;
+            while (canSend && sent < _perRound && _outbox.Count > 0 && _sentThisTurn < _batchLimit
+                && _socket.TrySendMultipart(_outbox.Peek()))
+            {
+                _outbox.Dequeue();
+                _limit.Give();
+                _sentThisTurn++;
+                sent++;
+            }
+
+            int received = 0;
+            while (canReceive && received < _perRound && _receivedThisTurn < _batchLimit && !connection.IsStopped
+                && !BatchInterrupted && _socket.TryReceiveMultipart(out byte[][] message))
+            {
+                _receivedThisTurn++;
+                received++;
+                yield return message;
+            }
+
+            if (sent + received == 0)
+            {
+                // A batch limit is reached (or libzmq said EAGAIN after all): the ping brings us back after the
+                // other sources had their turn; nothing is lost, the socket and the outbox still hold it.
+                _wake.Send();
+                yield break;
+            }
+        }
+    }
+
+    private void OnFailed(Connection connection, Exception error)
+    {
+        if (connection.IsArming)
+        {
+            connection.ArmError = error;
+        }
+        else if (!connection.IsStopped)
+        {
+            Complete(error);
+        }
+    }
+
+    private void OnEnded(Connection connection)
+    {
+        // The inner sources all complete only when the loop is disposed; its teardown completes this source too
+        // (collecting observer exceptions), so there is nothing to do then.
+        if (!connection.IsStopped && !Loop.IsDisposed)
+        {
+            Complete();
+        }
+    }
+
+    /// <summary>One registration: its Rx subscription, and a flag the drain checks so it stops at once when unregistered.</summary>
+    private sealed class Connection
+    {
+        private IDisposable? _subscription;
+        private volatile bool _stopped;
+        private bool _attached;
+
+        public bool IsStopped => _stopped;
+
+        public bool IsArming => !_attached;
+
+        public Exception? ArmError { get; set; }
+
+        public void Attach(IDisposable subscription)
+        {
+            _subscription = subscription;
+            _attached = true;
+        }
+
+        public void Stop()
+        {
+            _stopped = true;
+            _subscription?.Dispose();
+        }
+    }
+}
