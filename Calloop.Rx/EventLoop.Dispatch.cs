@@ -308,7 +308,7 @@ public sealed partial class EventLoop
         int count;
         try
         {
-            count = _epoll.Wait(wait);
+            count = wait != 0 && _spinTicks > 0 ? SpinThenWait(wait) : _epoll.Wait(wait);
         }
         finally
         {
@@ -320,6 +320,30 @@ public sealed partial class EventLoop
         RunBeforeHandleEventsHooks();
         _syntheticCursor = 0;
         _phase = Phase.Synthetic;
+    }
+
+    /// <summary>
+    /// Polls epoll for up to <see cref="SpinBeforeWait"/> (never past the wait's own timeout) before blocking: a
+    /// producer on another core is then noticed in about a microsecond instead of after a sleep and a wake-up.
+    /// </summary>
+    private int SpinThenWait(long waitTicks)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        long budget = waitTicks < 0 ? _spinTicks : Math.Min(_spinTicks, waitTicks);
+        long spent;
+        do
+        {
+            int count = _epoll.Wait(0);
+            if (count > 0)
+            {
+                return count;
+            }
+
+            spent = System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
+        }
+        while (spent < budget);
+
+        return _epoll.Wait(waitTicks < 0 ? -1 : Math.Max(0, waitTicks - spent));
     }
 
     private void CollectDueTimers()

@@ -43,11 +43,8 @@ internal static class AnchorRunner
         long count = n ?? DefaultN(workload);
         var stdout = Console.Out;
         Console.SetOut(TextWriter.Null);
-        if (workload != "idle-cpu")
-        {
-            run(count);
-            Thread.Sleep(500);
-        }
+        run(count);
+        Thread.Sleep(500);
 
         Console.SetOut(stdout);
         run(count);
