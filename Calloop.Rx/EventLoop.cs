@@ -269,7 +269,7 @@ public sealed partial class EventLoop : IDisposable
     {
         item.Sequence = NextSequence();
         _timers.Insert(item);
-        if (item.HeapIndex == 0)
+        if (_timers.IsHead(item))
         {
             WakeIfSleeping();
         }

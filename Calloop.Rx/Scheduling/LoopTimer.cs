@@ -85,7 +85,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
         lock (_loop.Gate)
         {
             // Disarmed, or re-armed by Change after it was taken from the heap as due: this firing is stale.
-            if (!_armed || HeapIndex >= 0)
+            if (!_armed || HeapId >= 0)
             {
                 return;
             }

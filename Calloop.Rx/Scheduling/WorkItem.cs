@@ -13,8 +13,8 @@ internal abstract class WorkItem
     /// <summary>Tie-breaker for equal deadlines: the order in which items were scheduled.</summary>
     internal long Sequence;
 
-    /// <summary>Position in the timer heap, or -1 when not in it.</summary>
-    internal int HeapIndex = -1;
+    /// <summary>The item's id in the timer heap while it is in it, or -1.</summary>
+    internal int HeapId = -1;
 
     /// <summary>Runs the item on the loop thread, outside the loop's lock.</summary>
     internal abstract void Invoke();

@@ -84,7 +84,7 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>
         lock (Loop.Gate)
         {
             // A Disable or Remove made inside the callback is applied after this returns and takes the entry out again.
-            if (IsArmed && _entry.HeapIndex < 0)
+            if (IsArmed && _entry.HeapId < 0)
             {
                 _entry.Deadline = deadline;
                 _entry.Armed = true;
