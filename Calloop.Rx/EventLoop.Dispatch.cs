@@ -190,6 +190,20 @@ public sealed partial class EventLoop
                 }
             }
 
+            while (_readyCursor < _readyBatch.Count)
+            {
+                Notifier notifier = _readyBatch[_readyCursor++];
+                if (notifier.TakeForDelivery())
+                {
+                    Deliver(notifier.Source, Readiness.ReadableOnly, default);
+                    if (ShouldStop())
+                    {
+                        return;
+                    }
+                }
+            }
+
+            _readyBatch.Clear();
             _phase = Phase.Timers;
             CollectDueTimers();
         }
@@ -285,65 +299,57 @@ public sealed partial class EventLoop
     private void Wait(long timeoutTicks)
     {
         bool synthetic = RunBeforeSleepHooks();
-        Interlocked.Exchange(ref _wakeArmed, 1);
-        long wait = timeoutTicks;
-        lock (Gate)
+        long wait = synthetic ? 0 : BoundWait(timeoutTicks);
+        int count = wait == 0 ? _epoll.Wait(0) : _spinTicks > 0 ? Spin(ref wait) : -1;
+        if (count < 0)
         {
-            if (synthetic || _ready.Count > 0 || _stopRequested || _disposed || Interlocked.Exchange(ref _wakeRequested, 0) == 1)
+            // About to block: from here on producers write the waker. Check again after arming, so that anything
+            // queued before the flag was visible is seen here, and anything after it writes the waker.
+            Interlocked.Exchange(ref _wakeArmed, 1);
+            try
             {
-                wait = 0;
+                count = _epoll.Wait(BoundWait(wait));
             }
-            else if (_timers.Count > 0)
+            finally
             {
-                long next = _timers.NextDeadline;
-                long now = NowTicks;
-                long untilTimer = next <= now ? 0 : IsVirtual ? -1 : next - now;
-                if (untilTimer >= 0 && (wait < 0 || untilTimer < wait))
-                {
-                    wait = untilTimer;
-                }
+                Interlocked.Exchange(ref _wakeArmed, 0);
             }
-        }
-
-        int count;
-        try
-        {
-            count = wait != 0 && _spinTicks > 0 ? SpinThenWait(wait) : _epoll.Wait(wait);
-        }
-        finally
-        {
-            Interlocked.Exchange(ref _wakeArmed, 0);
         }
 
         _eventCount = count;
         _eventCursor = 0;
         RunBeforeHandleEventsHooks();
+        TakeReady();
         _syntheticCursor = 0;
         _phase = Phase.Synthetic;
     }
 
     /// <summary>
-    /// Polls epoll for up to <see cref="SpinBeforeWait"/> (never past the wait's own timeout) before blocking: a
-    /// producer on another core is then noticed in about a microsecond instead of after a sleep and a wake-up.
+    /// The longest the loop may wait from now: <paramref name="timeoutTicks"/> bounded by the earliest timer, or zero
+    /// when work is already waiting (queued sources, scheduled actions, a stop or wake-up request).
     /// </summary>
-    private int SpinThenWait(long waitTicks)
+    private long BoundWait(long timeoutTicks)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        long budget = waitTicks < 0 ? _spinTicks : Math.Min(_spinTicks, waitTicks);
-        long spent;
-        do
+        lock (Gate)
         {
-            int count = _epoll.Wait(0);
-            if (count > 0)
+            if (HasReady || _ready.Count > 0 || _stopRequested || _disposed || Interlocked.Exchange(ref _wakeRequested, 0) == 1)
             {
-                return count;
+                return 0;
             }
 
-            spent = System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
-        }
-        while (spent < budget);
+            if (_timers.Count > 0)
+            {
+                long next = _timers.NextDeadline;
+                long now = NowTicks;
+                long untilTimer = next <= now ? 0 : IsVirtual ? -1 : next - now;
+                if (untilTimer >= 0 && (timeoutTicks < 0 || untilTimer < timeoutTicks))
+                {
+                    return untilTimer;
+                }
+            }
 
-        return _epoll.Wait(waitTicks < 0 ? -1 : Math.Max(0, waitTicks - spent));
+            return timeoutTicks;
+        }
     }
 
     private void CollectDueTimers()

@@ -434,32 +434,34 @@ public class LoopLogicTests
     [Fact]
     public void reuse_of_a_slot()
     {
-        // The same with sources that hold a slab slot: the new occupant gets the slot with a new generation, the old
-        // removal does not touch it, and it fires.
+        // The same with sources that hold a slab slot (fd sources): the new occupant gets the slot with a new
+        // generation, the old removal does not touch it, and it fires.
         using var loop = new EventLoop();
-        var (firstPing, first) = loop.Ping();
-        PingSource? second = null;
-        Ping? secondPing = null;
+        using var firstPipe = FdPair.Pipe();
+        using var secondPipe = FdPair.Pipe();
+        FdSource first = loop.Fd(firstPipe.Second);
+        FdSource? second = null;
         Token firstToken = default;
-        var secondObserver = new ContractObserver<Unit>(loop);
-        var firstObserver = new ContractObserver<Unit>(loop, _ =>
+        var secondObserver = new ContractObserver<Readiness>(loop, _ => TestSys.Drain(secondPipe.Second));
+        var firstObserver = new ContractObserver<Readiness>(loop, _ =>
         {
+            TestSys.Drain(firstPipe.Second);
             firstToken = ((ILoopSource)first).Token;
             first.Remove();
 
             // The removal takes effect when this callback returns; the idle runs after that, in this dispatch.
             loop.InsertIdle(() =>
             {
-                (secondPing, second) = loop.Ping();
+                second = loop.Fd(secondPipe.Second);
                 second.Subscribe(secondObserver);
-                secondPing.Send();
+                secondPipe.Poke();
             });
         });
         first.Subscribe(firstObserver);
 
-        firstPing.Send();
+        firstPipe.Poke();
         loop.Dispatch(TimeSpan.Zero);
-        loop.DispatchUntil(() => secondObserver.Values.Count == 1, "the new occupant's ping");
+        loop.DispatchUntil(() => secondObserver.Values.Count == 1, "the new occupant's event");
 
         Token secondToken = ((ILoopSource)second!).Token;
         Assert.Equal(firstToken.Slot, secondToken.Slot);

@@ -60,7 +60,7 @@ internal sealed class ChannelCore<T>
         if (Interlocked.Decrement(ref _senders) == 0)
         {
             Queue.CloseWriter();
-            Source.Notifier.WriteDirect(1);
+            Source.Notifier.Signal();
         }
     }
 }

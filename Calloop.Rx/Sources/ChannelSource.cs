@@ -1,5 +1,3 @@
-using Calloop.Rx.Interop;
-
 namespace Calloop.Rx;
 
 /// <summary>
@@ -24,20 +22,21 @@ public sealed class ChannelSource<T> : LoopSource<T>
     {
         _core = core;
         _batch = core.Capacity == 0 ? BatchLimit : Math.Min(core.Capacity + 1, BatchLimit);
-        Notifier = new Notifier("Channel");
+        Notifier = new Notifier(loop, this);
     }
 
     internal Notifier Notifier { get; }
 
     private protected override bool OwnsResources => true;
 
-    private protected override void Arm() => Loop.Epoll.Add(Notifier.Fd, Sys.EpollIn, RegistrationToken.Value, Name);
+    private protected override bool UsesToken => false;
 
-    private protected override void Disarm() => Loop.Epoll.Delete(Notifier.Fd);
+    private protected override void Arm() => Notifier.ArmLocked();
+
+    private protected override void Disarm() => Notifier.DisarmLocked();
 
     private protected override void OnEvent(Readiness readiness, Token token)
     {
-        Notifier.Drain();
         MessageQueue<T> queue = _core.Queue;
         int delivered = 0;
         while (delivered < _batch && !BatchInterrupted && queue.TryRead(out T item))
@@ -48,7 +47,7 @@ public sealed class ChannelSource<T> : LoopSource<T>
 
         if (queue.HasMore)
         {
-            // Left for the next dispatch: the self-signal makes that dispatch poll instead of sleeping.
+            // Left for the next dispatch: queued again, so that dispatch does not sleep.
             Notifier.Signal();
         }
         else if (queue.IsCompleted())
@@ -60,6 +59,6 @@ public sealed class ChannelSource<T> : LoopSource<T>
     private protected override void ReleaseResources()
     {
         _core.Queue.CloseReader();
-        Notifier.Dispose();
+        Notifier.Close();
     }
 }

@@ -1,49 +1,93 @@
-using Calloop.Rx.Interop;
-
 namespace Calloop.Rx;
 
 /// <summary>
-/// An eventfd that cross-thread producers (pings, channel senders, the signal forwarder) use to wake the loop,
-/// with writes coalesced: only the first signal after the loop drained it costs a syscall.
+/// How producers on any thread (ping senders, channel senders, the signal forwarder) tell the loop that their source
+/// has something: the source is queued on the loop's lock-free ready list, and the loop's one waker eventfd is
+/// written only if the loop is blocked in epoll. While the loop is awake (dispatching, or spinning before a wait) a
+/// signal costs an atomic exchange and a push: no syscall, and a spinning loop sees it within nanoseconds.
 /// </summary>
 /// <remarks>
-/// Ordering that keeps every event: a producer publishes its data, then <see cref="Signal"/>s; the loop calls
-/// <see cref="Drain"/> (read the counter, then clear the flag) and only then looks at the data. A producer that
-/// saw the flag still set published before the clear, so the loop sees its data now; one that saw it clear writes
-/// again and produces another event.
+/// Ordering that keeps every event: a producer publishes its data, then <see cref="Signal"/>s; the loop clears the
+/// queued flag (<see cref="TakeForDelivery"/>) and only then looks at the data. A producer that saw the flag set
+/// published before the clear, so the loop sees its data now; one that saw it clear queues the source again.
+/// A source signalled while not registered (no subscriber, or disabled) keeps the signal pending until it is armed.
 /// </remarks>
-internal sealed class Notifier : IDisposable
+internal sealed class Notifier(EventLoop loop, ILoopSource source)
 {
-    private readonly EventFd _fd;
-    private int _signalled;
+    private int _queued;
+    private volatile bool _armed;
+    private bool _pending;
+    private volatile bool _closed;
 
-    public Notifier(string owner) => _fd = new EventFd(owner);
+    /// <summary>Link of the loop's ready list (owned by the loop while queued).</summary>
+    internal Notifier? Next { get; set; }
 
-    public int Fd => _fd.Fd;
+    internal ILoopSource Source => source;
 
-    public bool IsClosed => _fd.IsClosed;
+    /// <summary>Whether the source has ended; signals are refused from then on.</summary>
+    public bool IsClosed => _closed;
 
-    /// <summary>Adds <paramref name="value"/> unless a signal is already pending. False once closed.</summary>
-    public bool Signal(ulong value = 1)
+    /// <summary>
+    /// Any thread: queues the source for the loop unless it is queued already; a source that is not registered (no
+    /// subscriber, or disabled) keeps the signal pending instead, so it does not wake the loop. False once closed.
+    /// </summary>
+    public bool Signal()
     {
-        if (Volatile.Read(ref _signalled) == 1 || Interlocked.Exchange(ref _signalled, 1) == 1)
+        if (_closed)
         {
-            return !_fd.IsClosed;
+            return false;
         }
 
-        return _fd.Write(value);
+        if (!_armed)
+        {
+            lock (loop.Gate)
+            {
+                if (!_armed)
+                {
+                    _pending = true;
+                    return true;
+                }
+            }
+        }
+
+        if (Volatile.Read(ref _queued) == 0 && Interlocked.Exchange(ref _queued, 1) == 0)
+        {
+            loop.QueueReady(this);
+        }
+
+        return true;
     }
 
-    /// <summary>Adds to the counter regardless of the flag (for one-off marks such as "closed").</summary>
-    public bool WriteDirect(ulong value) => _fd.Write(value);
-
-    /// <summary>Loop thread: reads and resets the counter, then re-opens the flag. Returns the counter.</summary>
-    public ulong Drain()
+    /// <summary>The source was registered (caller holds the gate): a signal that came meanwhile is delivered now.</summary>
+    public void ArmLocked()
     {
-        ulong value = _fd.Read();
-        Interlocked.Exchange(ref _signalled, 0);
-        return value;
+        _armed = true;
+        if (_pending)
+        {
+            _pending = false;
+            Signal();
+        }
     }
 
-    public void Dispose() => _fd.Dispose();
+    /// <summary>The source was unregistered or disabled (caller holds the gate).</summary>
+    public void DisarmLocked() => _armed = false;
+
+    /// <summary>The source ended: later signals report closed.</summary>
+    public void Close() => _closed = true;
+
+    /// <summary>Loop thread, taking the source off the ready list: whether to deliver now (else it stays pending).</summary>
+    internal bool TakeForDelivery()
+    {
+        Interlocked.Exchange(ref _queued, 0);
+        lock (loop.Gate)
+        {
+            if (_armed)
+            {
+                return true;
+            }
+
+            _pending = true;
+            return false;
+        }
+    }
 }

@@ -23,7 +23,7 @@ public sealed class Ping : IDisposable
 
     /// <summary>Wakes the source; pings before a dispatch coalesce into one event. Never blocks.</summary>
     /// <returns>False if this sender is disposed or the source is gone (removed, or the loop disposed).</returns>
-    public bool Send() => Volatile.Read(ref _disposed) == 0 && _source.Notifier.Signal(PingSource.PingValue);
+    public bool Send() => Volatile.Read(ref _disposed) == 0 && _source.Send();
 
     /// <summary>Another sender for the same source; the source completes only when all are disposed.</summary>
     /// <exception cref="ObjectDisposedException">This sender is disposed.</exception>
@@ -39,7 +39,7 @@ public sealed class Ping : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0 && Interlocked.Decrement(ref _shared.Senders) == 0)
         {
-            _source.Notifier.WriteDirect(PingSource.CloseValue);
+            _source.SendersGone();
         }
     }
 

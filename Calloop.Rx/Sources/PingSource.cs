@@ -1,5 +1,4 @@
 using System.Reactive;
-using Calloop.Rx.Interop;
 
 namespace Calloop.Rx;
 
@@ -10,40 +9,50 @@ namespace Calloop.Rx;
 /// </summary>
 public sealed class PingSource : LoopSource<Unit>
 {
-    // The eventfd counter carries two facts: each ping adds 2, the last sender's disposal adds 1, so one read
-    // tells both "pinged" (>= 2) and "closed" (odd) without a race between them.
-    internal const ulong PingValue = 2;
-    internal const ulong CloseValue = 1;
-
     private readonly Notifier _notifier;
+    private int _pinged;
+    private volatile bool _sendersGone;
 
     internal PingSource(EventLoop loop)
         : base(loop, "Ping")
     {
-        _notifier = new Notifier("Ping");
+        _notifier = new Notifier(loop, this);
     }
-
-    internal Notifier Notifier => _notifier;
 
     private protected override bool OwnsResources => true;
 
-    private protected override void Arm() => Loop.Epoll.Add(_notifier.Fd, Sys.EpollIn, RegistrationToken.Value, Name);
+    private protected override bool UsesToken => false;
 
-    private protected override void Disarm() => Loop.Epoll.Delete(_notifier.Fd);
+    /// <summary>Any thread: records a ping and queues the source. False once the source has ended.</summary>
+    internal bool Send()
+    {
+        Volatile.Write(ref _pinged, 1);
+        return _notifier.Signal();
+    }
+
+    /// <summary>The last sender is gone: the source completes after delivering a pending ping.</summary>
+    internal void SendersGone()
+    {
+        _sendersGone = true;
+        _notifier.Signal();
+    }
+
+    private protected override void Arm() => _notifier.ArmLocked();
+
+    private protected override void Disarm() => _notifier.DisarmLocked();
 
     private protected override void OnEvent(Readiness readiness, Token token)
     {
-        ulong value = _notifier.Drain();
-        if (value >= PingValue)
+        if (Interlocked.Exchange(ref _pinged, 0) == 1)
         {
             Emit(Unit.Default);
         }
 
-        if ((value & CloseValue) != 0)
+        if (_sendersGone)
         {
             Complete();
         }
     }
 
-    private protected override void ReleaseResources() => _notifier.Dispose();
+    private protected override void ReleaseResources() => _notifier.Close();
 }

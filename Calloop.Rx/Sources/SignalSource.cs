@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Calloop.Rx.Interop;
 
 namespace Calloop.Rx;
 
@@ -24,7 +23,7 @@ public sealed class SignalSource : LoopSource<SignalEvent>
     internal SignalSource(EventLoop loop, IEnumerable<int> signals)
         : base(loop, "Signals")
     {
-        _notifier = new Notifier("Signals");
+        _notifier = new Notifier(loop, this);
         _signals.AddRange(signals.Distinct());
     }
 
@@ -75,9 +74,11 @@ public sealed class SignalSource : LoopSource<SignalEvent>
 
     private protected override bool OwnsResources => true;
 
+    private protected override bool UsesToken => false;
+
     private protected override void Arm()
     {
-        Loop.Epoll.Add(_notifier.Fd, Sys.EpollIn, RegistrationToken.Value, Name);
+        _notifier.ArmLocked();
         foreach (int number in _signals)
         {
             Register(number);
@@ -88,14 +89,13 @@ public sealed class SignalSource : LoopSource<SignalEvent>
     {
         // While disabled the signals stay taken over (their deliveries are counted and come after Enable), like
         // calloop's blocked-but-pending signals; the previous handling returns only when the source is unregistered.
-        Loop.Epoll.Delete(_notifier.Fd);
+        _notifier.DisarmLocked();
     }
 
     private protected override void OnDeactivated() => UnregisterAll();
 
     private protected override void OnEvent(Readiness readiness, Token token)
     {
-        _notifier.Drain();
         DateTimeOffset now = Loop.Now;
         bool more = false;
         foreach (int number in SnapshotSignals())
@@ -123,7 +123,7 @@ public sealed class SignalSource : LoopSource<SignalEvent>
     private protected override void ReleaseResources()
     {
         UnregisterAll();
-        _notifier.Dispose();
+        _notifier.Close();
     }
 
     private void UnregisterAll()
