@@ -57,16 +57,16 @@ public sealed partial class EventLoop
     public TimerSource Timer(DateTimeOffset deadline, Func<DateTimeOffset, TimeoutAction>? next) =>
         Track(new TimerSource(this, ToTicks(deadline), next));
 
-    /// <summary>A ping: a thread-safe sender and the source it wakes (calloop's <c>make_ping</c>).</summary>
-    /// <exception cref="LoopException">The eventfd could not be created.</exception>
+    /// <summary>A ping: a thread-safe sender and the source it wakes (calloop's <c>make_ping</c>). Uses no fd of its own.</summary>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public (Ping Ping, PingSource Source) Ping()
     {
         var source = Track(new PingSource(this));
         return (new Ping(source), source);
     }
 
-    /// <summary>An unbounded multi-producer channel into the loop (calloop's <c>channel</c>).</summary>
-    /// <exception cref="LoopException">The eventfd could not be created.</exception>
+    /// <summary>An unbounded multi-producer channel into the loop (calloop's <c>channel</c>). Uses no fd of its own.</summary>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public (Sender<T> Sender, ChannelSource<T> Source) Channel<T>()
     {
         var core = new ChannelCore<T>(this, 0);

@@ -196,7 +196,7 @@ public sealed partial class EventLoop : IDisposable
 
     /// <summary>
     /// Disposes the loop: every live subscriber gets <c>OnCompleted</c>, every registration and every fd the loop
-    /// opened (eventfds of pings and channels included) is released, queued work is dropped. Afterwards
+    /// opened is released, queued work is dropped. Afterwards
     /// <c>Subscribe</c>, <c>Schedule</c> and <c>Dispatch</c> throw <see cref="ObjectDisposedException"/> and senders
     /// report <see cref="SendResult.Closed"/>.
     /// </summary>
