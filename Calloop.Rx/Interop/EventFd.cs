@@ -1,8 +1,8 @@
 namespace Calloop.Rx.Interop;
 
 /// <summary>
-/// An eventfd used as a wake-up or readiness flag. Writes and reads hold a reference on the handle, so a
-/// sender racing the loop's disposal sees "closed" rather than writing to a reused fd number.
+/// The loop's waker: an eventfd that other threads write when the loop is blocked in epoll. Writes and reads hold a
+/// reference on the handle, so a thread racing the loop's disposal gets "closed" rather than writing to a reused fd number.
 /// </summary>
 internal sealed class EventFd : IDisposable
 {
@@ -20,8 +20,6 @@ internal sealed class EventFd : IDisposable
     }
 
     public int Fd => _handle.Fd;
-
-    public bool IsClosed => _handle.IsClosed;
 
     /// <summary>Adds to the counter. Returns false once the fd is closed. A full counter (EAGAIN) still counts as signalled.</summary>
     public bool Write(ulong value)

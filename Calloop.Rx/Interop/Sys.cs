@@ -98,6 +98,4 @@ internal static unsafe class Sys
         signo == SIGKILL || signo == SIGSTOP || signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL
         || signo == SIGTRAP || signo == SIGABRT || signo > SIGRTMAX;
 
-    public static int SIGUSR1 => LibC.SIGUSR1;
-    public static int SIGUSR2 => LibC.SIGUSR2;
 }

@@ -24,9 +24,6 @@ internal sealed class Notifier(EventLoop loop, ILoopSource source)
 
     internal ILoopSource Source => source;
 
-    /// <summary>Whether the source has ended; signals are refused from then on.</summary>
-    public bool IsClosed => _closed;
-
     /// <summary>
     /// Any thread: queues the source for the loop unless it is queued already; a source that is not registered (no
     /// subscriber, or disabled) keeps the signal pending instead, so it does not wake the loop. False once closed.
