@@ -6,7 +6,7 @@ internal interface ILoopSource
     /// <summary>The current registration's token (sub-id 0); default while inactive.</summary>
     Token Token { get; }
 
-    /// <summary>Whether the source holds OS resources (an eventfd, signal handlers) from creation until it ends.</summary>
+    /// <summary>Whether the source holds state that loop disposal must close (senders to refuse, signal handlers) from creation until it ends.</summary>
     bool OwnsResources { get; }
 
     /// <summary>Links of the loop's intrusive list of sources to tear down (guarded by the gate).</summary>

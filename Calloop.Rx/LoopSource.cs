@@ -105,7 +105,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     bool ILoopSource.Tracked { get; set; }
 
-    /// <summary>Whether the source holds OS resources from creation until it ends (an eventfd...), so loop disposal must reach it even while unsubscribed.</summary>
+    /// <summary>Whether the source holds state from creation until it ends (senders that must learn it is closed, signal handlers), so loop disposal must reach it even while unsubscribed.</summary>
     private protected virtual bool OwnsResources => false;
 
     /// <summary>Whether the source needs a token (a slab slot) for epoll events; timers do not.</summary>

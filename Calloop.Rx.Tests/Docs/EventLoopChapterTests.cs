@@ -16,7 +16,7 @@ public class EventLoopChapterTests
         var observer = new ContractObserver<Unit>(loop);
         using IDisposable subscription = pings.Subscribe(observer);
 
-        // Another thread pings. The event waits in the kernel until this thread dispatches.
+        // Another thread pings. The event waits until this thread dispatches.
         var other = new Thread(() => ping.Send());
         other.Start();
         other.Join();
