@@ -5,7 +5,7 @@ namespace Calloop.Rx;
 
 public sealed partial class EventLoop
 {
-    private readonly List<WorkItem> _due = [];
+    private readonly List<ITimedItem> _due = [];
     private readonly List<(ILoopSource Source, Token Token, Readiness Readiness)> _synthetic = [];
     private int _dispatchThread;
     private Phase _phase;
@@ -217,7 +217,7 @@ public sealed partial class EventLoop
 
             while (_dueCursor < _due.Count)
             {
-                WorkItem item = _due[_dueCursor++];
+                ITimedItem item = _due[_dueCursor++];
                 _ranWork = true;
                 item.Invoke();
                 if (ShouldStop())

@@ -265,7 +265,7 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>Inserts a timed item. Caller must hold the gate; the loop is woken if the item became the head.</summary>
-    internal void InsertTimerLocked(WorkItem item)
+    internal void InsertTimerLocked(ITimedItem item)
     {
         item.Sequence = NextSequence();
         _timers.Insert(item);
@@ -276,7 +276,7 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>Removes a timed item if present. Caller must hold the gate.</summary>
-    internal bool RemoveTimerLocked(WorkItem item) => _timers.Remove(item);
+    internal bool RemoveTimerLocked(ITimedItem item) => _timers.Remove(item);
 
     /// <summary>Writes the waker only if the loop is (about to be) blocked in epoll; bursts cost one write.</summary>
     internal void WakeIfSleeping()

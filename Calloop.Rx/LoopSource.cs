@@ -22,8 +22,9 @@ namespace Calloop.Rx;
 /// </remarks>
 public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 {
-    private static readonly Subscription[] s_none = [];
-    private Subscription[] _subscriptions = s_none;
+    // Null, one Subscription, or a Subscription[] of two or more: the lone subscriber (the usual case, and every
+    // timer) needs no array. Replaced, never mutated, so the loop thread reads it without the gate.
+    private object? _subscribers;
     private State _state;
     private bool _enabled = true;
     private bool _armed;
@@ -122,14 +123,14 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     {
         ArgumentNullException.ThrowIfNull(observer);
         var subscription = new Subscription(this, observer);
-        Subscription[]? ended = null;
+        bool ended = false;
         Exception? error = null;
         lock (Loop.Gate)
         {
             Loop.ThrowIfDisposed();
             if (_state == State.Terminated)
             {
-                ended = [subscription];
+                ended = true;
                 error = _terminalError;
             }
             else
@@ -139,14 +140,19 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                     Activate();
                 }
 
-                Subscription[] current = _subscriptions;
-                _subscriptions = current.Length == 0 ? [subscription] : [.. current, subscription];
+                _subscribers = _subscribers switch
+                {
+                    null => subscription,
+                    Subscription one => new[] { one, subscription },
+                    Subscription[] many => (Subscription[])[.. many, subscription],
+                    _ => throw new InvalidOperationException(),
+                };
             }
         }
 
-        if (ended is not null)
+        if (ended)
         {
-            Loop.Enqueue(new TerminalDelivery(this, ended, error));
+            Loop.Enqueue(new TerminalDelivery(this, subscription, error));
         }
 
         return subscription;
@@ -265,10 +271,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     void ILoopSource.TearDown(List<Exception> errors)
     {
-        Subscription[]? subscriptions = EndLocked(null);
-        if (subscriptions is not null)
+        if (EndLocked(null, out object? subscribers))
         {
-            DeliverTerminal(subscriptions, null, errors);
+            DeliverTerminal(subscribers, null, errors);
         }
     }
 
@@ -329,23 +334,34 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>Delivers <paramref name="value"/> to every live subscriber (loop thread). Observer exceptions are recorded, not thrown.</summary>
     private protected void Emit(T value)
     {
-        Subscription[] subscriptions = Volatile.Read(ref _subscriptions);
-        for (int i = 0; i < subscriptions.Length; i++)
+        object? subscribers = Volatile.Read(ref _subscribers);
+        if (subscribers is Subscription one)
         {
-            Subscription subscription = subscriptions[i];
-            if (subscription.IsDisposed)
+            Deliver(one, value);
+        }
+        else if (subscribers is Subscription[] many)
+        {
+            for (int i = 0; i < many.Length; i++)
             {
-                continue;
+                Deliver(many[i], value);
             }
+        }
+    }
 
-            try
-            {
-                subscription.Observer.OnNext(value);
-            }
-            catch (Exception e)
-            {
-                Loop.RecordFailure(e);
-            }
+    private void Deliver(Subscription subscription, T value)
+    {
+        if (subscription.IsDisposed)
+        {
+            return;
+        }
+
+        try
+        {
+            subscription.Observer.OnNext(value);
+        }
+        catch (Exception e)
+        {
+            Loop.RecordFailure(e);
         }
     }
 
@@ -354,30 +370,30 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     private void Terminate(Exception? error, bool deliverNow)
     {
-        Subscription[]? subscriptions = EndLocked(error);
-        if (subscriptions is null)
+        if (!EndLocked(error, out object? subscribers))
         {
             return;
         }
 
         if (deliverNow)
         {
-            DeliverTerminal(subscriptions, error, null);
+            DeliverTerminal(subscribers, error, null);
         }
-        else if (subscriptions.Length > 0)
+        else if (subscribers is not null)
         {
-            Loop.Enqueue(new TerminalDelivery(this, subscriptions, error));
+            Loop.Enqueue(new TerminalDelivery(this, subscribers, error));
         }
     }
 
-    /// <summary>Moves to Terminated; returns the subscribers to notify, or null when it had already ended.</summary>
-    private Subscription[]? EndLocked(Exception? error)
+    /// <summary>Moves to Terminated and hands over the subscribers to notify; false when it had already ended.</summary>
+    private bool EndLocked(Exception? error, out object? subscribers)
     {
         lock (Loop.Gate)
         {
             if (_state == State.Terminated)
             {
-                return null;
+                subscribers = null;
+                return false;
             }
 
             if (_state == State.Active)
@@ -387,23 +403,33 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
             _state = State.Terminated;
             _terminalError = error;
-            Subscription[] subscriptions = _subscriptions;
-            _subscriptions = s_none;
+            subscribers = _subscribers;
+            _subscribers = null;
             Loop.UntrackLocked(this);
             ReleaseResources();
-            return subscriptions;
+            return true;
         }
     }
 
-    private void DeliverTerminal(Subscription[] subscriptions, Exception? error, List<Exception>? errors)
+    private void DeliverTerminal(object? subscribers, Exception? error, List<Exception>? errors)
     {
-        foreach (Subscription subscription in subscriptions)
+        if (subscribers is Subscription one)
         {
-            if (!subscription.TryEnd())
+            End(one, error, errors);
+        }
+        else if (subscribers is Subscription[] many)
+        {
+            foreach (Subscription subscription in many)
             {
-                continue;
+                End(subscription, error, errors);
             }
+        }
+    }
 
+    private void End(Subscription subscription, Exception? error, List<Exception>? errors)
+    {
+        if (subscription.TryEnd())
+        {
             try
             {
                 if (error is null)
@@ -487,16 +513,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     {
         lock (Loop.Gate)
         {
-            Subscription[] current = _subscriptions;
-            int index = Array.IndexOf(current, subscription);
-            if (index < 0)
+            if (ReferenceEquals(_subscribers, subscription))
             {
-                return;
-            }
-
-            if (current.Length == 1)
-            {
-                _subscriptions = s_none;
+                _subscribers = null;
                 if (_state == State.Active && !Loop.IsDisposed)
                 {
                     Deactivate();
@@ -505,10 +524,21 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                 return;
             }
 
-            var next = new Subscription[current.Length - 1];
-            Array.Copy(current, next, index);
-            Array.Copy(current, index + 1, next, index, next.Length - index);
-            _subscriptions = next;
+            if (_subscribers is not Subscription[] many || Array.IndexOf(many, subscription) is var index && index < 0)
+            {
+                return;
+            }
+
+            if (many.Length == 2)
+            {
+                _subscribers = many[1 - index];
+                return;
+            }
+
+            var next = new Subscription[many.Length - 1];
+            Array.Copy(many, next, index);
+            Array.Copy(many, index + 1, next, index, next.Length - index);
+            _subscribers = next;
         }
     }
 
@@ -533,8 +563,8 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     }
 
     /// <summary>A terminal notification owed to subscribers, delivered on the loop thread.</summary>
-    private sealed class TerminalDelivery(LoopSource<T> source, Subscription[] subscriptions, Exception? error) : WorkItem
+    private sealed class TerminalDelivery(LoopSource<T> source, object subscribers, Exception? error) : WorkItem
     {
-        internal override void Invoke() => source.DeliverTerminal(subscriptions, error, null);
+        internal override void Invoke() => source.DeliverTerminal(subscribers, error, null);
     }
 }

@@ -1,7 +1,7 @@
 namespace Calloop.Rx.Scheduling;
 
 /// <summary>
-/// A binary min-heap of <see cref="WorkItem"/>s ordered by (deadline, sequence), with O(log n) removal of any item.
+/// A binary min-heap of <see cref="ITimedItem"/>s ordered by (deadline, sequence), with O(log n) removal of any item.
 /// </summary>
 /// <remarks>
 /// Hand-written rather than <see cref="PriorityQueue{TElement, TPriority}"/> because cancellation must leave the heap
@@ -14,7 +14,7 @@ namespace Calloop.Rx.Scheduling;
 internal sealed class TimerHeap
 {
     private Node[] _nodes = new Node[16];
-    private WorkItem?[] _items = new WorkItem?[16];
+    private ITimedItem?[] _items = new ITimedItem?[16];
     private int[] _positions = new int[16];
     private int[] _freeIds = new int[16];
     private int _count;
@@ -27,9 +27,9 @@ internal sealed class TimerHeap
     public long NextDeadline => _count == 0 ? long.MaxValue : _nodes[0].Deadline;
 
     /// <summary>Whether <paramref name="item"/> is the earliest item.</summary>
-    public bool IsHead(WorkItem item) => item.HeapId >= 0 && _positions[item.HeapId] == 0;
+    public bool IsHead(ITimedItem item) => item.HeapId >= 0 && _positions[item.HeapId] == 0;
 
-    public void Insert(WorkItem item)
+    public void Insert(ITimedItem item)
     {
         if (_count == _nodes.Length)
         {
@@ -43,7 +43,7 @@ internal sealed class TimerHeap
     }
 
     /// <summary>Removes <paramref name="item"/> if it is in the heap; returns whether it was.</summary>
-    public bool Remove(WorkItem item)
+    public bool Remove(ITimedItem item)
     {
         int id = item.HeapId;
         if (id < 0 || _items[id] != item)
@@ -56,7 +56,7 @@ internal sealed class TimerHeap
     }
 
     /// <summary>Removes and returns the earliest item if its deadline is at or before <paramref name="now"/>.</summary>
-    public WorkItem? PopDue(long now)
+    public ITimedItem? PopDue(long now)
     {
         if (_count == 0 || _nodes[0].Deadline > now)
         {
@@ -66,10 +66,10 @@ internal sealed class TimerHeap
         return RemoveAt(0);
     }
 
-    private WorkItem RemoveAt(int index)
+    private ITimedItem RemoveAt(int index)
     {
         int id = _nodes[index].Id;
-        WorkItem item = _items[id]!;
+        ITimedItem item = _items[id]!;
         _count--;
         if (index != _count)
         {

@@ -5,7 +5,7 @@ namespace Calloop.Rx.Scheduling;
 /// <see cref="TimerHeap"/> (a scheduled action, a periodic action, a timer source). One type for both so that
 /// timer sources and scheduled actions with equal deadlines run in the order they were scheduled.
 /// </summary>
-internal abstract class WorkItem
+internal abstract class WorkItem : ITimedItem
 {
     /// <summary>Loop time (ticks since the loop's origin) when the item is due.</summary>
     internal long Deadline;
@@ -16,6 +16,22 @@ internal abstract class WorkItem
     /// <summary>The item's id in the timer heap while it is in it, or -1.</summary>
     internal int HeapId = -1;
 
+    long ITimedItem.Deadline => Deadline;
+
+    long ITimedItem.Sequence
+    {
+        get => Sequence;
+        set => Sequence = value;
+    }
+
+    int ITimedItem.HeapId
+    {
+        get => HeapId;
+        set => HeapId = value;
+    }
+
     /// <summary>Runs the item on the loop thread, outside the loop's lock.</summary>
     internal abstract void Invoke();
+
+    void ITimedItem.Invoke() => Invoke();
 }

@@ -9,18 +9,24 @@ namespace Calloop.Rx;
 /// </summary>
 /// <remarks>A deadline of <see cref="DateTimeOffset.MaxValue"/> (from <see cref="TimeSpan.MaxValue"/>) never fires. Timers
 /// with equal deadlines fire in the order they were armed, on the real and the virtual clock alike.</remarks>
-public sealed class TimerSource : LoopSource<DateTimeOffset>
+public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
 {
     private readonly Func<DateTimeOffset, TimeoutAction>? _next;
-    private readonly Entry _entry;
     private long _deadline;
+
+    // The source is its own timer-heap entry (one object less per timer than a separate entry; 100,000 live timers
+    // are a lot of garbage-collector work): the deadline it is in the heap for, its order and place there, and
+    // whether it may still fire (false once disarmed, so an entry already popped as due in this dispatch does not).
+    private long _heapDeadline;
+    private long _sequence;
+    private int _heapId = -1;
+    private bool _fireArmed;
 
     internal TimerSource(EventLoop loop, long deadline, Func<DateTimeOffset, TimeoutAction>? next)
         : base(loop, "Timer")
     {
         _deadline = deadline;
         _next = next;
-        _entry = new Entry(this);
     }
 
     /// <summary>
@@ -33,28 +39,55 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>
         set => Volatile.Write(ref _deadline, Loop.ToTicks(value));
     }
 
+    long ITimedItem.Deadline => _heapDeadline;
+
+    long ITimedItem.Sequence
+    {
+        get => _sequence;
+        set => _sequence = value;
+    }
+
+    int ITimedItem.HeapId
+    {
+        get => _heapId;
+        set => _heapId = value;
+    }
+
     private protected override bool UsesToken => false;
+
+    void ITimedItem.Invoke()
+    {
+        lock (Loop.Gate)
+        {
+            if (!_fireArmed)
+            {
+                return;
+            }
+
+            _fireArmed = false;
+        }
+
+        Loop.DeliverTimer(this);
+    }
 
     private protected override void Arm()
     {
         long deadline = Volatile.Read(ref _deadline);
         if (deadline != long.MaxValue)
         {
-            _entry.Deadline = deadline;
-            _entry.Armed = true;
-            Loop.InsertTimerLocked(_entry);
+            InsertLocked(deadline);
         }
     }
 
     private protected override void Disarm()
     {
-        _entry.Armed = false;
-        Loop.RemoveTimerLocked(_entry);
+        _fireArmed = false;
+        Loop.RemoveTimerLocked(this);
     }
 
     private protected override void OnEvent(Readiness readiness, Token token)
     {
-        long fired = _entry.Deadline;
+        long fired = _heapDeadline;
         Emit(Loop.ToDateTimeOffset(fired));
         TimeoutAction action = _next?.Invoke(Loop.ToDateTimeOffset(fired)) ?? TimeoutAction.Drop;
         switch (action.What)
@@ -84,34 +117,17 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>
         lock (Loop.Gate)
         {
             // A Disable or Remove made inside the callback is applied after this returns and takes the entry out again.
-            if (IsArmed && _entry.HeapId < 0)
+            if (IsArmed && _heapId < 0)
             {
-                _entry.Deadline = deadline;
-                _entry.Armed = true;
-                Loop.InsertTimerLocked(_entry);
+                InsertLocked(deadline);
             }
         }
     }
 
-    /// <summary>The heap entry; firing it delivers through the loop so deferral rules match fd events.</summary>
-    private sealed class Entry(TimerSource source) : WorkItem
+    private void InsertLocked(long deadline)
     {
-        /// <summary>False once disarmed, so an entry already popped as due in this dispatch does not fire.</summary>
-        internal bool Armed;
-
-        internal override void Invoke()
-        {
-            lock (source.Loop.Gate)
-            {
-                if (!Armed)
-                {
-                    return;
-                }
-
-                Armed = false;
-            }
-
-            source.Loop.DeliverTimer(source);
-        }
+        _heapDeadline = deadline;
+        _fireArmed = true;
+        Loop.InsertTimerLocked(this);
     }
 }

@@ -1,0 +1,20 @@
+namespace Calloop.Rx.Scheduling;
+
+/// <summary>
+/// What the <see cref="TimerHeap"/> holds: something due at a loop time. <see cref="WorkItem"/>s implement it, and so
+/// does <see cref="TimerSource"/> itself, so that a timer source needs no separate heap entry object.
+/// </summary>
+internal interface ITimedItem
+{
+    /// <summary>Loop time (ticks since the loop's origin) when the item is due.</summary>
+    long Deadline { get; }
+
+    /// <summary>Tie-breaker for equal deadlines: the order in which items were scheduled.</summary>
+    long Sequence { get; set; }
+
+    /// <summary>The item's id in the timer heap while it is in it, or -1.</summary>
+    int HeapId { get; set; }
+
+    /// <summary>Runs the item on the loop thread, outside the loop's lock.</summary>
+    void Invoke();
+}
