@@ -7,5 +7,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 dll="$here/bin/Release/net10.0/Calloop.Rx.Benchmarks.dll"
 if [ ! -f "$dll" ] || [ -n "$(find "$here/.." -name '*.cs' -path '*Calloop.Rx*' -not -path '*/obj/*' -not -path '*/bin/*' -newer "$dll" -print -quit)" ]; then
   dotnet build "$here/Calloop.Rx.Benchmarks.csproj" -c Release -v quiet -nologo >&2
+  touch "$dll"   # an up-to-date incremental build leaves the dll's time alone; mark it checked
 fi
 exec dotnet "$dll" "$@"
