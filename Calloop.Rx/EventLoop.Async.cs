@@ -61,7 +61,6 @@ public sealed partial class EventLoop
                 return false;
             }
 
-            item.Sequence = NextSequence();
             _ready.Enqueue(item);
         }
 

@@ -125,13 +125,17 @@ public sealed partial class EventLoop
     /// <exception cref="ObjectDisposedException">The loop is disposed (the caller releases what the source holds).</exception>
     internal void TrackNew(ILoopSource source)
     {
+        if (!source.OwnsResources)
+        {
+            // Nothing to release if disposal races with this: Subscribe checks again under the gate.
+            ThrowIfDisposed();
+            return;
+        }
+
         lock (Gate)
         {
             ThrowIfDisposed();
-            if (source.OwnsResources)
-            {
-                TrackLocked(source);
-            }
+            TrackLocked(source);
         }
     }
 

@@ -127,8 +127,6 @@ public sealed partial class EventLoop : IDisposable
         return ticks >= long.MaxValue - now ? long.MaxValue : now + ticks;
     }
 
-    internal long NextSequence() => ++_sequence;
-
     /// <summary>
     /// Asks <see cref="Run(TimeSpan?, Action{EventLoop}?)"/> to return after the current dispatch, and wakes a blocked
     /// dispatch. Callable from any thread. Unlike calloop, one call both stops and wakes.
@@ -257,7 +255,6 @@ public sealed partial class EventLoop : IDisposable
         lock (Gate)
         {
             ThrowIfDisposed();
-            item.Sequence = NextSequence();
             _ready.Enqueue(item);
         }
 
@@ -267,8 +264,7 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>Inserts a timed item. Caller must hold the gate; the loop is woken if the item became the head.</summary>
     internal void InsertTimerLocked(ITimedItem item)
     {
-        item.Sequence = NextSequence();
-        _timers.Insert(item);
+        _timers.Insert(item, ++_sequence);
         if (_timers.IsHead(item))
         {
             WakeIfSleeping();
@@ -359,6 +355,8 @@ public sealed partial class EventLoop : IDisposable
             while (_timers.PopDue(long.MaxValue) is not null)
             {
             }
+
+            _timers.Release();
         }
 
         var errors = new List<Exception>();

@@ -23,29 +23,29 @@ namespace Calloop.Rx;
 public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 {
     // Null, one Subscription, or a Subscription[] of two or more: the lone subscriber (the usual case, and every
-    // timer) needs no array. Replaced, never mutated, so the loop thread reads it without the gate.
+    // timer) needs no array. Replaced, never mutated, so the loop thread reads it without the gate. Once the source
+    // has ended it holds the error it ended with, if any, for late subscribers. The fields are kept few and small
+    // because a program may hold 100,000 live timers, each a source: every byte of them is garbage-collector work.
     private object? _subscribers;
+    private Token _token;
     private State _state;
+    private Request _deferred;
     private bool _enabled = true;
     private bool _armed;
-    private Request _deferred;
-    private Exception? _terminalError;
-    private Token _token;
 
-    private protected LoopSource(EventLoop loop, string name)
+    private protected LoopSource(EventLoop loop)
     {
         Loop = loop;
-        Name = name;
     }
 
-    private enum State
+    private enum State : byte
     {
         Inactive,
         Active,
         Terminated,
     }
 
-    private enum Request
+    private enum Request : byte
     {
         None,
         Enable,
@@ -94,7 +94,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     }
 
     /// <summary>A short description used in exception messages, e.g. <c>Fd 7</c>.</summary>
-    internal string Name { get; }
+    internal abstract string Name { get; }
 
     Token ILoopSource.Token => _token;
 
@@ -131,7 +131,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             if (_state == State.Terminated)
             {
                 ended = true;
-                error = _terminalError;
+                error = _subscribers as Exception;
             }
             else
             {
@@ -402,9 +402,8 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             }
 
             _state = State.Terminated;
-            _terminalError = error;
             subscribers = _subscribers;
-            _subscribers = null;
+            _subscribers = error;
             Loop.UntrackLocked(this);
             ReleaseResources();
             return true;

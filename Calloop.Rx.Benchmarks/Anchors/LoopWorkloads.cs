@@ -100,6 +100,8 @@ internal static class LoopWorkloads
             fired++;
         });
         var lcg = new Lcg();
+        int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+        var p0 = GC.GetTotalPauseDuration();
         long start = Stopwatch.GetTimestamp();
         DateTimeOffset t0 = loop.Now;
         for (long k = 0; k < n; k++)
@@ -108,6 +110,8 @@ internal static class LoopWorkloads
         }
 
         long inserted = Stopwatch.GetTimestamp();
+        // Diagnostics on stderr: garbage collections that ran while the timers were inserted.
+        Console.Error.WriteLine($"timers: collections during insert gen0={GC.CollectionCount(0) - g0} gen1={GC.CollectionCount(1) - g1} gen2={GC.CollectionCount(2) - g2} pause_ms={(GC.GetTotalPauseDuration() - p0).TotalMilliseconds:F1}");
         while (fired < n)
         {
             loop.Dispatch();

@@ -9,9 +9,6 @@ internal interface ITimedItem
     /// <summary>Loop time (ticks since the loop's origin) when the item is due.</summary>
     long Deadline { get; }
 
-    /// <summary>Tie-breaker for equal deadlines: the order in which items were scheduled.</summary>
-    long Sequence { get; set; }
-
     /// <summary>The item's id in the timer heap while it is in it, or -1.</summary>
     int HeapId { get; set; }
 

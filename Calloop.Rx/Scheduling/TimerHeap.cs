@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
 namespace Calloop.Rx.Scheduling;
 
 /// <summary>
@@ -10,13 +13,19 @@ namespace Calloop.Rx.Scheduling;
 /// side array, so sifting touches only contiguous arrays and never the items themselves (measured: removing 100,000
 /// random timers went from ~500 to ~100 ns each when positions stopped being written into the items). Not
 /// thread-safe: the loop guards it with its gate.
+/// <para>The arrays come from <see cref="ArrayPool{T}.Shared"/> and go back there when they grow and when the loop is
+/// disposed: with 100,000 timers they are several MB on the large-object heap, and allocating them afresh for each
+/// loop set off two full collections while the anchor workload inserted its timers (measured: insertion ~290 ns per
+/// timer with fresh arrays, ~110-180 ns with pre-sized ones).</para>
 /// </remarks>
 internal sealed class TimerHeap
 {
-    private Node[] _nodes = new Node[16];
-    private ITimedItem?[] _items = new ITimedItem?[16];
-    private int[] _positions = new int[16];
-    private int[] _freeIds = new int[16];
+    private const int InitialSize = 16;
+
+    private Node[] _nodes = ArrayPool<Node>.Shared.Rent(InitialSize);
+    private Entry[] _items = ArrayPool<Entry>.Shared.Rent(InitialSize);
+    private int[] _positions = ArrayPool<int>.Shared.Rent(InitialSize);
+    private int[] _freeIds = ArrayPool<int>.Shared.Rent(InitialSize);
     private int _count;
     private int _freeCount;
     private int _idHighWater;
@@ -29,24 +38,25 @@ internal sealed class TimerHeap
     /// <summary>Whether <paramref name="item"/> is the earliest item.</summary>
     public bool IsHead(ITimedItem item) => item.HeapId >= 0 && _positions[item.HeapId] == 0;
 
-    public void Insert(ITimedItem item)
+    /// <summary>Inserts <paramref name="item"/> at its <see cref="ITimedItem.Deadline"/>; among equal deadlines, a smaller <paramref name="sequence"/> comes first.</summary>
+    public void Insert(ITimedItem item, long sequence)
     {
         if (_count == _nodes.Length)
         {
-            Array.Resize(ref _nodes, _count * 2);
+            Grow(ref _nodes);
         }
 
         int id = AllocateId();
-        _items[id] = item;
+        _items[id].Item = item;
         item.HeapId = id;
-        SiftUp(_count++, new Node(item.Deadline, item.Sequence, id));
+        SiftUp(_count++, new Node(item.Deadline, sequence, id));
     }
 
     /// <summary>Removes <paramref name="item"/> if it is in the heap; returns whether it was.</summary>
     public bool Remove(ITimedItem item)
     {
         int id = item.HeapId;
-        if (id < 0 || _items[id] != item)
+        if (id < 0 || _items[id].Item != item)
         {
             return false;
         }
@@ -69,7 +79,7 @@ internal sealed class TimerHeap
     private ITimedItem RemoveAt(int index)
     {
         int id = _nodes[index].Id;
-        ITimedItem item = _items[id]!;
+        ITimedItem item = _items[id].Item!;
         _count--;
         if (index != _count)
         {
@@ -84,7 +94,7 @@ internal sealed class TimerHeap
             }
         }
 
-        _items[id] = null;
+        _items[id].Item = null;
         _freeIds[_freeCount++] = id;
         item.HeapId = -1;
         return item;
@@ -100,12 +110,50 @@ internal sealed class TimerHeap
         int id = _idHighWater++;
         if (id == _items.Length)
         {
-            Array.Resize(ref _items, id * 2);
-            Array.Resize(ref _positions, id * 2);
-            Array.Resize(ref _freeIds, id * 2);
+            Grow(ref _items);
+        }
+
+        if (id == _positions.Length)
+        {
+            Grow(ref _positions);
+        }
+
+        if (id == _freeIds.Length)
+        {
+            Grow(ref _freeIds);
         }
 
         return id;
+    }
+
+    /// <summary>Empties the heap and gives its arrays back to the pool (the loop is being disposed); it stays usable.</summary>
+    public void Release()
+    {
+        Return(ref _nodes);
+        Return(ref _items);
+        Return(ref _positions);
+        Return(ref _freeIds);
+        _count = 0;
+        _freeCount = 0;
+        _idHighWater = 0;
+    }
+
+    private static void Grow<T>(ref T[] array)
+    {
+        T[] larger = ArrayPool<T>.Shared.Rent(Math.Max(InitialSize, array.Length * 2));
+        Array.Copy(array, larger, array.Length);
+        Return(ref array);
+        array = larger;
+    }
+
+    private static void Return<T>(ref T[] array)
+    {
+        if (array.Length > 0)
+        {
+            ArrayPool<T>.Shared.Return(array, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+        }
+
+        array = [];
     }
 
     private static bool Less(in Node a, in Node b) =>
@@ -159,6 +207,12 @@ internal sealed class TimerHeap
     {
         _nodes[index] = node;
         _positions[node.Id] = index;
+    }
+
+    /// <summary>An array of this struct rather than of the interface: storing into it needs no covariance check.</summary>
+    private struct Entry
+    {
+        public ITimedItem? Item;
     }
 
     private readonly struct Node(long deadline, long sequence, int id)

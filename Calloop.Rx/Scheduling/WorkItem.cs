@@ -10,19 +10,10 @@ internal abstract class WorkItem : ITimedItem
     /// <summary>Loop time (ticks since the loop's origin) when the item is due.</summary>
     internal long Deadline;
 
-    /// <summary>Tie-breaker for equal deadlines: the order in which items were scheduled.</summary>
-    internal long Sequence;
-
     /// <summary>The item's id in the timer heap while it is in it, or -1.</summary>
     internal int HeapId = -1;
 
     long ITimedItem.Deadline => Deadline;
-
-    long ITimedItem.Sequence
-    {
-        get => Sequence;
-        set => Sequence = value;
-    }
 
     int ITimedItem.HeapId
     {

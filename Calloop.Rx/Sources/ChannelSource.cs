@@ -18,7 +18,7 @@ public sealed class ChannelSource<T> : LoopSource<T>
     private readonly int _batch;
 
     internal ChannelSource(EventLoop loop, ChannelCore<T> core)
-        : base(loop, "Channel")
+        : base(loop)
     {
         _core = core;
         _batch = core.Capacity == 0 ? BatchLimit : Math.Min(core.Capacity + 1, BatchLimit);
@@ -26,6 +26,8 @@ public sealed class ChannelSource<T> : LoopSource<T>
     }
 
     internal Notifier Notifier { get; }
+
+    internal override string Name => "Channel";
 
     private protected override bool OwnsResources => true;
 

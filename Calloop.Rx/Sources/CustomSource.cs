@@ -7,11 +7,13 @@ internal sealed class CustomSource<T> : LoopSource<T>
     private readonly Action<T> _emit;
 
     internal CustomSource(EventLoop loop, IEventSource<T> inner)
-        : base(loop, inner.GetType().Name)
+        : base(loop)
     {
         _inner = inner;
         _emit = Emit;
     }
+
+    internal override string Name => _inner.GetType().Name;
 
     private protected override void Arm()
     {

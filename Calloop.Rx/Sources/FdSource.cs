@@ -20,13 +20,15 @@ public sealed class FdSource : LoopSource<Readiness>
     private readonly SafeHandle? _handle;
 
     internal FdSource(EventLoop loop, int fd, SafeHandle? handle, Interest interest, Mode mode)
-        : base(loop, $"Fd {fd}")
+        : base(loop)
     {
         Fd = fd;
         _handle = handle;
         Interest = interest;
         Mode = mode;
     }
+
+    internal override string Name => $"Fd {Fd}";
 
     /// <summary>The fd being watched.</summary>
     public int Fd { get; }

@@ -14,10 +14,12 @@ public sealed class PingSource : LoopSource<Unit>
     private volatile bool _sendersGone;
 
     internal PingSource(EventLoop loop)
-        : base(loop, "Ping")
+        : base(loop)
     {
         _notifier = new Notifier(loop, this);
     }
+
+    internal override string Name => "Ping";
 
     private protected override bool OwnsResources => true;
 

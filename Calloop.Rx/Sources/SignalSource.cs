@@ -21,11 +21,13 @@ public sealed class SignalSource : LoopSource<SignalEvent>
     private readonly Notifier _notifier;
 
     internal SignalSource(EventLoop loop, IEnumerable<int> signals)
-        : base(loop, "Signals")
+        : base(loop)
     {
         _notifier = new Notifier(loop, this);
         _signals.AddRange(signals.Distinct());
     }
+
+    internal override string Name => "Signals";
 
     /// <summary>The signal numbers this source takes, in the order they were added.</summary>
     public IReadOnlyList<int> SignalNumbers

@@ -17,13 +17,13 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
     // The source is its own timer-heap entry (one object less per timer than a separate entry; 100,000 live timers
     // are a lot of garbage-collector work): the deadline it is in the heap for, its order and place there, and
     // whether it may still fire (false once disarmed, so an entry already popped as due in this dispatch does not).
+    // The heap keeps the order among equal deadlines itself.
     private long _heapDeadline;
-    private long _sequence;
     private int _heapId = -1;
     private bool _fireArmed;
 
     internal TimerSource(EventLoop loop, long deadline, Func<DateTimeOffset, TimeoutAction>? next)
-        : base(loop, "Timer")
+        : base(loop)
     {
         _deadline = deadline;
         _next = next;
@@ -39,13 +39,9 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
         set => Volatile.Write(ref _deadline, Loop.ToTicks(value));
     }
 
-    long ITimedItem.Deadline => _heapDeadline;
+    internal override string Name => "Timer";
 
-    long ITimedItem.Sequence
-    {
-        get => _sequence;
-        set => _sequence = value;
-    }
+    long ITimedItem.Deadline => _heapDeadline;
 
     int ITimedItem.HeapId
     {

@@ -65,7 +65,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     private Connection? _connection;
 
     private ZmqSource(EventLoop loop, ZmqSocket socket, ZmqSourceOptions options)
-        : base(loop, $"ZeroMQ {socket.Type}")
+        : base(loop)
     {
         _socket = socket;
         _batchLimit = options.BatchLimit;
@@ -109,6 +109,8 @@ public sealed class ZmqSource : LoopSource<byte[][]>
 
     /// <summary>The socket this source drives. Only the loop thread may use it while the source is alive.</summary>
     public ZmqSocket Socket => _socket;
+
+    internal override string Name => $"ZeroMQ {_socket.Type}";
 
     /// <summary>
     /// Messages queued through the senders that the socket has not accepted yet (in the channel or the outbox).
