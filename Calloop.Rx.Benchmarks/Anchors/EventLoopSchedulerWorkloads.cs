@@ -22,10 +22,13 @@ internal static class EventLoopSchedulerWorkloads
         long start = Stopwatch.GetTimestamp();
         var producer = new Thread(() =>
         {
-            for (ulong i = 0; i < (ulong)n; i++)
+            // Locals, not closure fields: those share a cache line with the sum and count the loop writes.
+            IScheduler target = scheduler;
+            ulong total = (ulong)n;
+            for (ulong i = 0; i < total; i++)
             {
                 ulong value = i;
-                scheduler.Schedule(() =>
+                target.Schedule(() =>
                 {
                     sum += value;
                     if (++count == n)

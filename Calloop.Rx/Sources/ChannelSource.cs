@@ -40,11 +40,22 @@ public sealed class ChannelSource<T> : LoopSource<T>
     private protected override void OnEvent(Readiness readiness, Token token)
     {
         MessageQueue<T> queue = _core.Queue;
-        int delivered = 0;
-        while (delivered < _batch && !BatchInterrupted && queue.TryRead(out T item))
+        int budget = _batch;
+        while (budget > 0)
         {
-            delivered++;
-            Emit(item);
+            ReadOnlySpan<T> items = queue.Peek(budget);
+            int delivered = 0;
+            while (delivered < items.Length && !BatchInterrupted)
+            {
+                Emit(items[delivered++]);
+            }
+
+            queue.Advance(delivered);
+            budget -= delivered;
+            if (delivered == 0 || delivered < items.Length)
+            {
+                break;
+            }
         }
 
         if (queue.HasMore)
