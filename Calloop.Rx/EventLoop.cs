@@ -31,7 +31,7 @@ public sealed partial class EventLoop : IDisposable
     private Queue<WorkItem> _ready = new();
     private Queue<WorkItem> _running = new();
     private readonly IdleQueue _idles = new();
-    private ILoopSource? _tracked;
+    private readonly SlotTable<ILoopSource> _tracked = new();
     private long _virtualNow;
     private long _spinTicks = TimeSpan.FromMicroseconds(20).Ticks;
     private long _sequence;
@@ -284,52 +284,26 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>
-    /// Adds a source to the list disposal walks: sources owning OS resources from creation, others while registered.
-    /// An intrusive list, so that the churn of short-lived timers costs O(1) and no allocation. Caller holds the gate.
+    /// Adds a source to the table disposal walks: sources owning OS resources from creation, others while registered.
+    /// A slot table, so that the churn of short-lived timers costs O(1), no allocation, and touches no other source.
+    /// Caller holds the gate.
     /// </summary>
     internal void TrackLocked(ILoopSource source)
     {
-        if (source.Tracked)
+        if (source.TrackedSlot == 0)
         {
-            return;
+            source.TrackedSlot = _tracked.Add(source) + 1;
         }
-
-        source.Tracked = true;
-        source.TrackedPrevious = null;
-        source.TrackedNext = _tracked;
-        if (_tracked is not null)
-        {
-            _tracked.TrackedPrevious = source;
-        }
-
-        _tracked = source;
     }
 
     /// <summary>Caller holds the gate.</summary>
     internal void UntrackLocked(ILoopSource source)
     {
-        if (!source.Tracked)
+        if (source.TrackedSlot != 0)
         {
-            return;
+            _tracked.Remove(source.TrackedSlot - 1);
+            source.TrackedSlot = 0;
         }
-
-        source.Tracked = false;
-        if (source.TrackedPrevious is { } previous)
-        {
-            previous.TrackedNext = source.TrackedNext;
-        }
-        else
-        {
-            _tracked = source.TrackedNext;
-        }
-
-        if (source.TrackedNext is { } next)
-        {
-            next.TrackedPrevious = source.TrackedPrevious;
-        }
-
-        source.TrackedPrevious = null;
-        source.TrackedNext = null;
     }
 
     private void Teardown()
@@ -344,10 +318,16 @@ public sealed partial class EventLoop : IDisposable
         var sources = new List<ILoopSource>();
         lock (Gate)
         {
-            for (ILoopSource? source = _tracked; source is not null; source = source.TrackedNext)
+            for (int id = 0; id < _tracked.HighWater; id++)
             {
-                sources.Add(source);
+                if (_tracked[id] is { } source)
+                {
+                    source.TrackedSlot = 0;
+                    sources.Add(source);
+                }
             }
+
+            _tracked.Release();
 
             _ready.Clear();
             _running.Clear();

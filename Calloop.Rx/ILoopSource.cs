@@ -9,14 +9,8 @@ internal interface ILoopSource
     /// <summary>Whether the source holds state that loop disposal must close (senders to refuse, signal handlers) from creation until it ends.</summary>
     bool OwnsResources { get; }
 
-    /// <summary>Links of the loop's intrusive list of sources to tear down (guarded by the gate).</summary>
-    ILoopSource? TrackedPrevious { get; set; }
-
-    /// <summary>See <see cref="TrackedPrevious"/>.</summary>
-    ILoopSource? TrackedNext { get; set; }
-
-    /// <summary>Whether the source is in that list.</summary>
-    bool Tracked { get; set; }
+    /// <summary>1 + the source's id in the loop's table of sources to tear down, 0 when not in it (guarded by the gate).</summary>
+    int TrackedSlot { get; set; }
 
     /// <summary>Handles one event on the loop thread. Exceptions escaping it mean the source failed.</summary>
     void OnReady(Readiness readiness, Token token);

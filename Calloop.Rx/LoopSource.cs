@@ -100,11 +100,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     bool ILoopSource.OwnsResources => OwnsResources;
 
-    ILoopSource? ILoopSource.TrackedPrevious { get; set; }
-
-    ILoopSource? ILoopSource.TrackedNext { get; set; }
-
-    bool ILoopSource.Tracked { get; set; }
+    int ILoopSource.TrackedSlot { get; set; }
 
     /// <summary>Whether the source holds state from creation until it ends (senders that must learn it is closed, signal handlers), so loop disposal must reach it even while unsubscribed.</summary>
     private protected virtual bool OwnsResources => false;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Calloop.Rx.Scheduling;
 using System.Runtime.CompilerServices;
 
 namespace Calloop.Rx;
@@ -191,10 +192,7 @@ internal sealed class MessageQueue<T>
         if (_incomingCount == _incoming.Length)
         {
             // Only producers, under the lock, touch this array (the loop is done with it since it was swapped in).
-            T[] larger = ArrayPool<T>.Shared.Rent(_incomingCount * 2);
-            Array.Copy(_incoming, larger, _incomingCount);
-            ArrayPool<T>.Shared.Return(_incoming, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<T>());
-            _incoming = larger;
+            PooledArray.Grow(ref _incoming, _incomingCount);
         }
 
         _incoming[_incomingCount] = item;

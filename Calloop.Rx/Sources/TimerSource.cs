@@ -20,7 +20,7 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
     // The heap keeps the order among equal deadlines itself.
     private long _heapDeadline;
     private int _heapId = -1;
-    private bool _fireArmed;
+    private int _fireArmed;
 
     internal TimerSource(EventLoop loop, long deadline, Func<DateTimeOffset, TimeoutAction>? next)
         : base(loop)
@@ -53,17 +53,12 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
 
     void ITimedItem.Invoke()
     {
-        lock (Loop.Gate)
+        // Taken atomically rather than under the gate: a Disarm from another thread either comes first (no event) or
+        // finds the event already under way, which may finish (the rule for disposal from another thread).
+        if (Interlocked.Exchange(ref _fireArmed, 0) == 1)
         {
-            if (!_fireArmed)
-            {
-                return;
-            }
-
-            _fireArmed = false;
+            Loop.DeliverTimer(this);
         }
-
-        Loop.DeliverTimer(this);
     }
 
     private protected override void Arm()
@@ -77,7 +72,7 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
 
     private protected override void Disarm()
     {
-        _fireArmed = false;
+        Volatile.Write(ref _fireArmed, 0);
         Loop.RemoveTimerLocked(this);
     }
 
@@ -123,7 +118,7 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
     private void InsertLocked(long deadline)
     {
         _heapDeadline = deadline;
-        _fireArmed = true;
+        Volatile.Write(ref _fireArmed, 1);
         Loop.InsertTimerLocked(this);
     }
 }

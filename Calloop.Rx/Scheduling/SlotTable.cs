@@ -1,0 +1,70 @@
+namespace Calloop.Rx.Scheduling;
+
+/// <summary>
+/// Items under small integer ids, reused after removal (a free list): adding, finding and removing by id are O(1)
+/// and touch only the table, never other items (unlike a linked list, whose unlinking writes into both neighbours).
+/// Not thread-safe.
+/// </summary>
+/// <remarks>The arrays are pooled (<see cref="PooledArray"/>) and go back to the pool on <see cref="Release"/>.</remarks>
+/// <typeparam name="T">The item type.</typeparam>
+internal sealed class SlotTable<T>
+    where T : class
+{
+    private Entry[] _items = PooledArray.Rent<Entry>();
+    private int[] _free = PooledArray.Rent<int>();
+    private int _freeCount;
+
+    /// <summary>One more than the highest id handed out since the last <see cref="Release"/>.</summary>
+    public int HighWater { get; private set; }
+
+    /// <summary>The item under <paramref name="id"/>, or null.</summary>
+    public T? this[int id] => _items[id].Item;
+
+    /// <summary>Stores <paramref name="item"/> and returns its id.</summary>
+    public int Add(T item)
+    {
+        int id;
+        if (_freeCount > 0)
+        {
+            id = _free[--_freeCount];
+        }
+        else
+        {
+            id = HighWater++;
+            if (id == _items.Length)
+            {
+                PooledArray.Grow(ref _items, id);
+            }
+
+            if (id == _free.Length)
+            {
+                PooledArray.Grow(ref _free, _freeCount);
+            }
+        }
+
+        _items[id].Item = item;
+        return id;
+    }
+
+    /// <summary>Frees <paramref name="id"/>, which must hold an item.</summary>
+    public void Remove(int id)
+    {
+        _items[id].Item = null;
+        _free[_freeCount++] = id;
+    }
+
+    /// <summary>Empties the table and gives its arrays back to the pool; it stays usable.</summary>
+    public void Release()
+    {
+        PooledArray.Return(ref _items);
+        PooledArray.Return(ref _free);
+        _freeCount = 0;
+        HighWater = 0;
+    }
+
+    /// <summary>An array of this struct rather than of <typeparamref name="T"/>: storing into it needs no covariance check.</summary>
+    private struct Entry
+    {
+        public T? Item;
+    }
+}
