@@ -86,7 +86,12 @@ internal sealed unsafe class Epoll : IDisposable
 
     private int WaitOnce(long timeoutTicks)
     {
-        if (timeoutTicks == 0 || timeoutTicks < 0 || s_noPwait2)
+        if (timeoutTicks == 0)
+        {
+            return NativeMethods.EpollPoll(Fd, _events, Capacity, 0);
+        }
+
+        if (timeoutTicks < 0 || s_noPwait2)
         {
             return Sys.EpollWait(Fd, _events, Capacity, ToMilliseconds(timeoutTicks));
         }

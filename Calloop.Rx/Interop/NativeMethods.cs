@@ -8,6 +8,14 @@ namespace Calloop.Rx.Interop;
 /// </summary>
 internal static unsafe partial class NativeMethods
 {
+    /// <summary>
+    /// epoll_wait(2) for a zero timeout only: it never blocks, so the call skips the runtime's GC-mode transition, a
+    /// measurable part of a zero-timeout dispatch (Tmds.LibC's declaration has the transition).
+    /// </summary>
+    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    [SuppressGCTransition]
+    public static partial int EpollPoll(int epfd, epoll_event* events, int maxevents, int timeout);
+
     /// <summary>epoll_pwait2(2): like epoll_wait with a nanosecond timeout (glibc 2.35, Linux 5.11).</summary>
     [LibraryImport("libc", EntryPoint = "epoll_pwait2", SetLastError = true)]
     public static partial int EpollPwait2(int epfd, epoll_event* events, int maxevents, KernelTimespec* timeout, void* sigmask);
