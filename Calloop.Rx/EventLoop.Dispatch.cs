@@ -330,6 +330,17 @@ public sealed partial class EventLoop
     /// </summary>
     private long BoundWait(long timeoutTicks)
     {
+        if (timeoutTicks == 0)
+        {
+            // A poll has nothing to bound; a pending wake-up request is used up by it, as by any dispatch.
+            if (Volatile.Read(ref _wakeRequested) == 1)
+            {
+                Interlocked.Exchange(ref _wakeRequested, 0);
+            }
+
+            return 0;
+        }
+
         lock (Gate)
         {
             if (HasReady || _ready.Count > 0 || _stopRequested || _disposed || Interlocked.Exchange(ref _wakeRequested, 0) == 1)

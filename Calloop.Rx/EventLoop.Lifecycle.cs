@@ -2,33 +2,35 @@ namespace Calloop.Rx;
 
 public sealed partial class EventLoop
 {
-    private readonly List<ILoopSource> _lifecycleSources = [];
     private readonly List<(Readiness Readiness, Token Token)> _hookEvents = [];
 
-    /// <summary>Caller holds the gate.</summary>
-    internal void AddLifecycleSourceLocked(ILoopSource source) => _lifecycleSources.Add(source);
+    // Sources with lifecycle hooks, as an array replaced (never mutated) on change: each dispatch reads it without the
+    // gate and without copying it.
+    private ILoopSource[] _lifecycleSources = [];
 
     /// <summary>Caller holds the gate.</summary>
-    internal void RemoveLifecycleSourceLocked(ILoopSource source) => _lifecycleSources.Remove(source);
+    internal void AddLifecycleSourceLocked(ILoopSource source) => Volatile.Write(ref _lifecycleSources, [.. _lifecycleSources, source]);
 
-    private ILoopSource[] SnapshotLifecycleSources()
+    /// <summary>Caller holds the gate.</summary>
+    internal void RemoveLifecycleSourceLocked(ILoopSource source)
     {
-        if (_lifecycleSources.Count == 0)
+        if (Array.IndexOf(_lifecycleSources, source) >= 0)
         {
-            return [];
-        }
-
-        lock (Gate)
-        {
-            return _lifecycleSources.Count == 0 ? [] : [.. _lifecycleSources];
+            Volatile.Write(ref _lifecycleSources, Array.FindAll(_lifecycleSources, other => other != source));
         }
     }
 
     /// <summary>calloop's before_sleep phase: sources may inject one synthetic event each, which makes the wait a poll.</summary>
     private bool RunBeforeSleepHooks()
     {
+        ILoopSource[] sources = Volatile.Read(ref _lifecycleSources);
+        if (sources.Length == 0)
+        {
+            return false;
+        }
+
         _synthetic.Clear();
-        foreach (ILoopSource source in SnapshotLifecycleSources())
+        foreach (ILoopSource source in sources)
         {
             try
             {
@@ -49,7 +51,7 @@ public sealed partial class EventLoop
     /// <summary>calloop's before_handle_events phase: each source sees its real events of this poll before any is processed.</summary>
     private void RunBeforeHandleEventsHooks()
     {
-        foreach (ILoopSource source in SnapshotLifecycleSources())
+        foreach (ILoopSource source in Volatile.Read(ref _lifecycleSources))
         {
             _hookEvents.Clear();
             for (int i = 0; i < _eventCount; i++)
