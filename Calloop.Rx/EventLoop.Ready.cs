@@ -28,6 +28,12 @@ public sealed partial class EventLoop
     {
         _readyBatch.Clear();
         _readyCursor = 0;
+        // Nothing queued is the usual case in an fd-driven dispatch; a plain read spares the atomic exchange.
+        if (Volatile.Read(ref _readyHead) is null)
+        {
+            return;
+        }
+
         Notifier? node = Interlocked.Exchange(ref _readyHead, null);
         while (node is not null)
         {

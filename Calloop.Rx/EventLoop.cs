@@ -60,7 +60,11 @@ public sealed partial class EventLoop : IDisposable
         try
         {
             _waker = new EventFd("EventLoop waker");
-            _epoll.Add(_waker.Fd, Sys.EpollIn, WakerToken, "EventLoop waker");
+            int errno = _epoll.Add(_waker.Fd, Sys.EpollIn, WakerToken);
+            if (errno != 0)
+            {
+                throw new LoopException("epoll_ctl(ADD)", errno, _waker.Fd, "EventLoop waker");
+            }
         }
         catch
         {

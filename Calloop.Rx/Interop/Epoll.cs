@@ -36,21 +36,11 @@ internal sealed unsafe class Epoll : IDisposable
 
     public uint EventsAt(int index) => (uint)_events[index].events;
 
-    public void Add(int fd, uint events, ulong data, string source)
-    {
-        if (Sys.EpollCtlAdd(Fd, fd, events, data) != 0)
-        {
-            throw new LoopException("epoll_ctl(ADD)", Sys.Errno, fd, source);
-        }
-    }
+    /// <summary>Adds <paramref name="fd"/>; returns errno (0 on success), so the caller names itself only on failure.</summary>
+    public int Add(int fd, uint events, ulong data) => Sys.EpollCtlAdd(Fd, fd, events, data) == 0 ? 0 : Sys.Errno;
 
-    public void Modify(int fd, uint events, ulong data, string source)
-    {
-        if (Sys.EpollCtlMod(Fd, fd, events, data) != 0)
-        {
-            throw new LoopException("epoll_ctl(MOD)", Sys.Errno, fd, source);
-        }
-    }
+    /// <summary>Changes <paramref name="fd"/>'s registration; returns errno (0 on success).</summary>
+    public int Modify(int fd, uint events, ulong data) => Sys.EpollCtlMod(Fd, fd, events, data) == 0 ? 0 : Sys.Errno;
 
     /// <summary>Removes <paramref name="fd"/>; returns errno (0 on success) because removal paths must not throw.</summary>
     public int Delete(int fd) => Sys.EpollCtlDel(Fd, fd) == 0 ? 0 : Sys.Errno;

@@ -41,59 +41,59 @@ public sealed class FdSource : LoopSource<Readiness>
 
     private uint EpollEvents => Poller.EpollEvents(Interest, Mode);
 
-    private protected override void Arm()
-    {
-        if (!WithFd(() => Loop.Epoll.Add(Fd, EpollEvents, RegistrationToken.Value, Name)))
-        {
-            throw new LoopException("epoll_ctl(ADD)", Sys.EBADF, Fd, Name);
-        }
-    }
+    private protected override void Arm() => Control(Operation.Add);
 
     // A handle closed while registered already left epoll with its fd, so there is nothing to delete; deleting by
     // number then could hit a new fd that reused it.
-    private protected override void Disarm() => WithFd(() => Loop.Epoll.Delete(Fd));
+    private protected override void Disarm() => Control(Operation.Delete);
 
-    private protected override void Rearm()
-    {
-        if (!WithFd(() => Loop.Epoll.Modify(Fd, EpollEvents, RegistrationToken.Value, Name)))
-        {
-            throw new LoopException("epoll_ctl(MOD)", Sys.EBADF, Fd, Name);
-        }
-    }
+    private protected override void Rearm() => Control(Operation.Modify);
 
     private protected override void OnEvent(Readiness readiness, Token token) => Emit(readiness);
 
     /// <summary>
     /// Runs an epoll_ctl on the fd while holding a reference on its <see cref="SafeHandle"/>, so the fd cannot be
-    /// closed (and its number reused) in the middle; false when the handle is already closed. The reference is not
-    /// kept between calls: holding it for the whole registration would make <c>Socket.Dispose</c> spin until the
-    /// source is unregistered, forever if it is called from the source's own callback.
+    /// closed (and its number reused) in the middle; a closed handle counts as EBADF. The reference is not kept
+    /// between calls: holding it for the whole registration would make <c>Socket.Dispose</c> spin until the source
+    /// is unregistered, forever if it is called from the source's own callback. Add and Modify throw on failure;
+    /// Delete (an unregistration, which must not throw) ignores it.
     /// </summary>
-    private bool WithFd(Action epollCtl)
+    private void Control(Operation operation)
     {
-        if (_handle is null)
-        {
-            epollCtl();
-            return true;
-        }
-
+        int errno = Sys.EBADF;
         bool added = false;
         try
         {
-            _handle.DangerousAddRef(ref added);
-            epollCtl();
-            return true;
+            _handle?.DangerousAddRef(ref added);
+            errno = operation switch
+            {
+                Operation.Add => Loop.Epoll.Add(Fd, EpollEvents, RegistrationToken.Value),
+                Operation.Modify => Loop.Epoll.Modify(Fd, EpollEvents, RegistrationToken.Value),
+                _ => Loop.Epoll.Delete(Fd),
+            };
         }
         catch (ObjectDisposedException)
         {
-            return false;
+            // The handle was closed: nothing to do for Delete, EBADF for the others.
         }
         finally
         {
             if (added)
             {
-                _handle.DangerousRelease();
+                _handle!.DangerousRelease();
             }
         }
+
+        if (errno != 0 && operation != Operation.Delete)
+        {
+            throw new LoopException(operation == Operation.Add ? "epoll_ctl(ADD)" : "epoll_ctl(MOD)", errno, Fd, Name);
+        }
+    }
+
+    private enum Operation
+    {
+        Add,
+        Modify,
+        Delete,
     }
 }

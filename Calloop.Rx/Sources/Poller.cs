@@ -16,21 +16,22 @@ public sealed class Poller
     /// <summary>Adds <paramref name="fd"/> to the loop's epoll with the given interest, mode and token.</summary>
     /// <exception cref="LoopException">The kernel refused (closed fd, fd already registered…).</exception>
     public void Register(int fd, Interest interest, Mode mode, Token token) =>
-        _loop.Epoll.Add(fd, EpollEvents(interest, mode), token.Value, $"custom source fd {fd}");
+        ThrowIfFailed("epoll_ctl(ADD)", _loop.Epoll.Add(fd, EpollEvents(interest, mode), token.Value), fd);
 
     /// <summary>Changes the interest, mode or token of a registered fd (and re-arms a one-shot fd).</summary>
     /// <exception cref="LoopException">The fd is not registered, or is closed.</exception>
     public void Reregister(int fd, Interest interest, Mode mode, Token token) =>
-        _loop.Epoll.Modify(fd, EpollEvents(interest, mode), token.Value, $"custom source fd {fd}");
+        ThrowIfFailed("epoll_ctl(MOD)", _loop.Epoll.Modify(fd, EpollEvents(interest, mode), token.Value), fd);
 
     /// <summary>Removes <paramref name="fd"/> from the loop's epoll.</summary>
     /// <exception cref="LoopException">The fd is not registered, or is closed.</exception>
-    public void Unregister(int fd)
+    public void Unregister(int fd) => ThrowIfFailed("epoll_ctl(DEL)", _loop.Epoll.Delete(fd), fd);
+
+    private static void ThrowIfFailed(string operation, int errno, int fd)
     {
-        int errno = _loop.Epoll.Delete(fd);
         if (errno != 0)
         {
-            throw new LoopException("epoll_ctl(DEL)", errno, fd, "custom source");
+            throw new LoopException(operation, errno, fd, $"custom source fd {fd}");
         }
     }
 

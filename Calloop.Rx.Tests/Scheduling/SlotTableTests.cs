@@ -1,0 +1,38 @@
+using Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx.Tests.Scheduling;
+
+/// <summary>The id table behind the timer heap and the loop's teardown list.</summary>
+public class SlotTableTests
+{
+    [Fact]
+    public void Ids_are_reused_after_removal_and_items_are_found_by_id()
+    {
+        var table = new SlotTable<string>();
+        var ids = Enumerable.Range(0, 100).Select(i => table.Add($"item {i}")).ToList();
+        Assert.Equal(Enumerable.Range(0, 100), ids);
+        Assert.Equal(100, table.HighWater);
+
+        table.Remove(ids[42]);
+        Assert.Null(table[42]);
+        Assert.Equal(42, table.Add("again"));
+        Assert.Equal("again", table[42]);
+        Assert.Equal("item 7", table[7]);
+        Assert.Equal(100, table.HighWater);
+    }
+
+    [Fact]
+    public void After_Release_the_table_is_empty_and_usable()
+    {
+        var table = new SlotTable<string>();
+        for (int i = 0; i < 1_000; i++)
+        {
+            table.Add("x");
+        }
+
+        table.Release();
+        Assert.Equal(0, table.HighWater);
+        Assert.Equal(0, table.Add("first"));
+        Assert.Equal("first", table[0]);
+    }
+}
