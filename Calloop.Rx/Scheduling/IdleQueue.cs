@@ -4,12 +4,13 @@ namespace Calloop.Rx.Scheduling;
 /// The loop's idle callbacks: two arrays of struct entries swapped once per dispatch (what is added while idles run
 /// waits for the next dispatch, as in calloop), so queueing an idle allocates nothing. An entry is found for
 /// cancellation by binary search on its id, since ids only grow. Inserting, cancelling and swapping happen under
-/// the loop's gate; running reads the swapped-out array on the loop thread alone.
+/// the loop's gate; running reads the swapped-out array on the loop thread alone. The arrays are pooled
+/// (<see cref="PooledArray"/>): a million queued idles make them large-object-heap arrays.
 /// </summary>
 internal sealed class IdleQueue
 {
-    private Entry[] _pending = new Entry[16];
-    private Entry[] _running = new Entry[16];
+    private Entry[] _pending = PooledArray.Rent<Entry>();
+    private Entry[] _running = PooledArray.Rent<Entry>();
     private int _pendingCount;
     private int _runningCount;
     private int _cursor;
@@ -23,7 +24,7 @@ internal sealed class IdleQueue
     {
         if (_pendingCount == _pending.Length)
         {
-            Array.Resize(ref _pending, _pendingCount * 2);
+            PooledArray.Grow(ref _pending, _pendingCount);
         }
 
         long id = ++_lastId;
@@ -69,11 +70,11 @@ internal sealed class IdleQueue
         return false;
     }
 
-    /// <summary>Drops everything (loop disposal). Caller holds the gate.</summary>
+    /// <summary>Drops everything and gives the arrays back to the pool (loop disposal); it stays usable. Caller holds the gate.</summary>
     public void ClearLocked()
     {
-        Array.Clear(_pending, 0, _pendingCount);
-        Array.Clear(_running, 0, _runningCount);
+        PooledArray.Return(ref _pending);
+        PooledArray.Return(ref _running);
         _pendingCount = 0;
         _runningCount = 0;
         _cursor = 0;
