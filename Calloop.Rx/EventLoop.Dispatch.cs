@@ -298,7 +298,8 @@ public sealed partial class EventLoop
     /// <summary>Before-sleep hooks, then epoll with a timeout bounded by the earliest timer and by pending work.</summary>
     private void Wait(long timeoutTicks)
     {
-        bool synthetic = RunBeforeSleepHooks();
+        // The hooks are for custom sources that ask for them; most loops have none, so the check is inline.
+        bool synthetic = _lifecycleSources.Length != 0 && RunBeforeSleepHooks();
         long wait = synthetic ? 0 : BoundWait(timeoutTicks);
         int count = wait == 0 ? _epoll.Wait(0) : _spinTicks > 0 ? Spin(ref wait) : -1;
         if (count < 0)
@@ -318,7 +319,11 @@ public sealed partial class EventLoop
 
         _eventCount = count;
         _eventCursor = 0;
-        RunBeforeHandleEventsHooks();
+        if (_lifecycleSources.Length != 0)
+        {
+            RunBeforeHandleEventsHooks();
+        }
+
         TakeReady();
         _syntheticCursor = 0;
         _phase = Phase.Synthetic;

@@ -23,14 +23,8 @@ public sealed partial class EventLoop
     /// <summary>calloop's before_sleep phase: sources may inject one synthetic event each, which makes the wait a poll.</summary>
     private bool RunBeforeSleepHooks()
     {
-        ILoopSource[] sources = Volatile.Read(ref _lifecycleSources);
-        if (sources.Length == 0)
-        {
-            return false;
-        }
-
         _synthetic.Clear();
-        foreach (ILoopSource source in sources)
+        foreach (ILoopSource source in Volatile.Read(ref _lifecycleSources))
         {
             try
             {

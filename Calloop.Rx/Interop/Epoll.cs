@@ -78,7 +78,13 @@ internal sealed unsafe class Epoll : IDisposable
     {
         if (timeoutTicks == 0)
         {
-            return NativeMethods.EpollPoll(Fd, _events, Capacity, 0);
+            int n = NativeMethods.EpollPoll(Fd, _events, Capacity, 0);
+            if (n < 0)
+            {
+                Marshal.SetLastPInvokeError(Marshal.GetLastSystemError());
+            }
+
+            return n;
         }
 
         if (timeoutTicks < 0 || s_noPwait2)

@@ -10,9 +10,11 @@ internal static unsafe partial class NativeMethods
 {
     /// <summary>
     /// epoll_wait(2) for a zero timeout only: it never blocks, so the call skips the runtime's GC-mode transition, a
-    /// measurable part of a zero-timeout dispatch (Tmds.LibC's declaration has the transition).
+    /// measurable part of a zero-timeout dispatch (Tmds.LibC's declaration has the transition). Without the
+    /// transition no runtime code runs between the call and its caller, so the caller reads errno after a failure
+    /// (<see cref="Marshal.GetLastSystemError"/>) instead of having it saved on every call.
     /// </summary>
-    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "epoll_wait")]
     [SuppressGCTransition]
     public static partial int EpollPoll(int epfd, epoll_event* events, int maxevents, int timeout);
 
