@@ -81,6 +81,7 @@ internal sealed unsafe class Epoll : IDisposable
             int n = NativeMethods.EpollPoll(Fd, _events, Capacity, 0);
             if (n < 0)
             {
+                // The poll does not save errno on every call (see EpollPoll); hand it to Sys.Errno on failure.
                 Marshal.SetLastPInvokeError(Marshal.GetLastSystemError());
             }
 
