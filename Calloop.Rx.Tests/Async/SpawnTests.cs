@@ -61,7 +61,9 @@ public class SpawnTests
             threads.Add(Environment.CurrentManagedThreadId);
             await Task.Delay(TimeSpan.FromMilliseconds(1), loop.TimeProvider);
             threads.Add(Environment.CurrentManagedThreadId);
-            await Task.Delay(TimeSpan.FromMilliseconds(1));
+            var completedElsewhere = new TaskCompletionSource();
+            new Thread(completedElsewhere.SetResult).Start();
+            await completedElsewhere.Task;
             threads.Add(Environment.CurrentManagedThreadId);
             await Task.Factory.StartNew(() => { }, CancellationToken.None, TaskCreationOptions.None, loop.TaskScheduler);
             threads.Add(Environment.CurrentManagedThreadId);
