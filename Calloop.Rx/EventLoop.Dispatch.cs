@@ -173,9 +173,14 @@ public sealed partial class EventLoop
             {
                 int i = _eventCursor++;
                 ulong data = _epoll.DataAt(i);
-                if (data == WakerToken)
+                if ((data & Token.MaxSlot) == Token.MaxSlot)
                 {
-                    _waker.Read();
+                    // The loop's own fds, in the reserved slot. A timerfd expiry only ended the wait: the timer phase finds what is due.
+                    if (data == WakerToken)
+                    {
+                        _waker.Read();
+                    }
+
                     continue;
                 }
 
@@ -309,7 +314,9 @@ public sealed partial class EventLoop
             Interlocked.Exchange(ref _wakeArmed, 1);
             try
             {
-                count = _epoll.Wait(BoundWait(wait));
+                long bound = BoundWait(wait);
+                SetWakeTimer(bound);
+                count = _epoll.Wait(bound);
             }
             finally
             {
@@ -327,6 +334,22 @@ public sealed partial class EventLoop
         TakeReady();
         _syntheticCursor = 0;
         _phase = Phase.Synthetic;
+    }
+
+    /// <summary>
+    /// Arms the timerfd for a bounded wait (or disarms it for an unbounded one), so the wait ends on time rather than
+    /// up to the timer slack late. epoll keeps the same timeout as a backstop.
+    /// </summary>
+    private void SetWakeTimer(long ticks)
+    {
+        if (_timerFd is not null)
+        {
+            int errno = _timerFd.Set(ticks);
+            if (errno != 0)
+            {
+                throw new LoopException("timerfd_settime", errno, _timerFd.Fd, "EventLoop timer");
+            }
+        }
     }
 
     /// <summary>

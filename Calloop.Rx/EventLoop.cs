@@ -20,11 +20,15 @@ namespace Calloop.Rx;
 /// </remarks>
 public sealed partial class EventLoop : IDisposable
 {
-    /// <summary>epoll data of the loop's own waker eventfd; no source slot can produce it.</summary>
+    /// <summary>epoll data of the loop's own waker eventfd. Its slot, <see cref="Token.MaxSlot"/>, is never given to a source.</summary>
     private const ulong WakerToken = ulong.MaxValue;
+
+    /// <summary>epoll data of the loop's own timerfd, in the same reserved slot as <see cref="WakerToken"/>.</summary>
+    private const ulong TimerToken = ulong.MaxValue - (1UL << 24);
 
     private readonly Epoll _epoll;
     private readonly EventFd _waker;
+    private readonly TimerFd? _timerFd;
     private readonly long _originTimestamp;
     private readonly DateTimeOffset _anchor;
     private readonly TimerHeap _timers = new();
@@ -60,14 +64,17 @@ public sealed partial class EventLoop : IDisposable
         try
         {
             _waker = new EventFd("EventLoop waker");
-            int errno = _epoll.Add(_waker.Fd, Sys.EpollIn, WakerToken);
-            if (errno != 0)
+            AddOwnFd(_waker.Fd, Sys.EpollIn, WakerToken, "EventLoop waker");
+            if (!IsVirtual)
             {
-                throw new LoopException("epoll_ctl(ADD)", errno, _waker.Fd, "EventLoop waker");
+                // Edge-triggered: each expiry wakes one wait, and re-arming clears it, so it is never read.
+                _timerFd = new TimerFd("EventLoop timer");
+                AddOwnFd(_timerFd.Fd, Sys.EpollIn | Sys.EpollEt, TimerToken, "EventLoop timer");
             }
         }
         catch
         {
+            _timerFd?.Dispose();
             _waker?.Dispose();
             _epoll.Dispose();
             throw;
@@ -287,6 +294,15 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
+    private void AddOwnFd(int fd, uint events, ulong token, string name)
+    {
+        int errno = _epoll.Add(fd, events, token);
+        if (errno != 0)
+        {
+            throw new LoopException("epoll_ctl(ADD)", errno, fd, name);
+        }
+    }
+
     /// <summary>
     /// Adds a source to the table disposal walks: sources owning OS resources from creation, others while registered.
     /// A slot table, so that the churn of short-lived timers costs O(1), no allocation, and touches no other source.
@@ -351,6 +367,7 @@ public sealed partial class EventLoop : IDisposable
 
         TearDownAsyncWork(errors);
 
+        _timerFd?.Dispose();
         _waker.Dispose();
         _epoll.Dispose();
         _failures = null;

@@ -110,6 +110,13 @@ internal static unsafe class TestSys
     /// <summary>How many fds this process has open.</summary>
     public static int OpenFdCount() => Directory.GetFiles("/proc/self/fd").Length;
 
+    /// <summary>The fds this process has open, from /proc/self/fd.</summary>
+    public static HashSet<int> OpenFds() =>
+        [.. Directory.GetFiles("/proc/self/fd").Select(path => int.Parse(Path.GetFileName(path), System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>Whether FD_CLOEXEC is set on <paramref name="fd"/>.</summary>
+    public static bool IsCloseOnExec(int fd) => (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
+
     /// <summary>Whether <paramref name="fd"/> is an open descriptor (fcntl F_GETFD).</summary>
     public static bool IsOpen(int fd) => fcntl(fd, F_GETFD) >= 0;
 

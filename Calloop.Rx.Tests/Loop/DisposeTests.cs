@@ -199,6 +199,19 @@ public class DisposeTests
     }
 
     [Fact]
+    public void Every_fd_the_loop_opens_is_close_on_exec_and_closed_on_dispose()
+    {
+        var before = TestSys.OpenFds();
+        var loop = new EventLoop();
+        var opened = TestSys.OpenFds().Except(before).ToList();
+
+        Assert.NotEmpty(opened);
+        Assert.All(opened, fd => Assert.True(TestSys.IsCloseOnExec(fd), $"fd {fd} lacks FD_CLOEXEC"));
+        loop.Dispose();
+        Assert.All(opened, fd => Assert.False(TestSys.IsOpen(fd), $"fd {fd} is still open"));
+    }
+
+    [Fact]
     public void Dispose_LeaksNoFd()
     {
         // The first round loads native libraries and starts the runtime's signal handling, which keep fds open

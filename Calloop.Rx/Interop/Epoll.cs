@@ -93,11 +93,7 @@ internal sealed unsafe class Epoll : IDisposable
             return Sys.EpollWait(Fd, _events, Capacity, ToMilliseconds(timeoutTicks));
         }
 
-        var ts = new NativeMethods.KernelTimespec
-        {
-            Seconds = timeoutTicks / TimeSpan.TicksPerSecond,
-            Nanoseconds = timeoutTicks % TimeSpan.TicksPerSecond * 100,
-        };
+        var ts = NativeMethods.KernelTimespec.FromTicks(timeoutTicks);
         try
         {
             int n = NativeMethods.EpollPwait2(Fd, _events, Capacity, &ts, null);

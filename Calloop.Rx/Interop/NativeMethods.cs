@@ -22,11 +22,40 @@ internal static unsafe partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "epoll_pwait2", SetLastError = true)]
     public static partial int EpollPwait2(int epfd, epoll_event* events, int maxevents, KernelTimespec* timeout, void* sigmask);
 
+    /// <summary>timerfd_create(2).</summary>
+    [LibraryImport("libc", EntryPoint = "timerfd_create", SetLastError = true)]
+    public static partial int TimerFdCreate(int clockId, int flags);
+
+    /// <summary>timerfd_settime(2).</summary>
+    [LibraryImport("libc", EntryPoint = "timerfd_settime", SetLastError = true)]
+    public static partial int TimerFdSetTime(int fd, int flags, ITimerSpec* newValue, ITimerSpec* oldValue);
+
+    /// <summary><c>CLOCK_MONOTONIC</c>, the clock <see cref="System.Diagnostics.Stopwatch"/> reads on Linux.</summary>
+    public const int ClockMonotonic = 1;
+
+    /// <summary><c>TFD_CLOEXEC</c> | <c>TFD_NONBLOCK</c> (the same bits as <c>O_CLOEXEC</c> | <c>O_NONBLOCK</c>).</summary>
+    public const int TfdCloexecNonblock = 0x80000 | 0x800;
+
     /// <summary>The kernel's <c>struct timespec</c> on 64-bit Linux.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct KernelTimespec
     {
         public long Seconds;
         public long Nanoseconds;
+
+        /// <summary>A non-negative <see cref="TimeSpan"/> tick count as a timespec.</summary>
+        public static KernelTimespec FromTicks(long ticks) => new()
+        {
+            Seconds = ticks / TimeSpan.TicksPerSecond,
+            Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100,
+        };
+    }
+
+    /// <summary>The kernel's <c>struct itimerspec</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ITimerSpec
+    {
+        public KernelTimespec Interval;
+        public KernelTimespec Value;
     }
 }
