@@ -352,10 +352,6 @@ public sealed partial class EventLoop : IDisposable
             _ready.Clear();
             _running.Clear();
             _idles.ClearLocked();
-            while (_timers.PopDue(long.MaxValue) is not null)
-            {
-            }
-
             _timers.Release();
         }
 

@@ -65,14 +65,18 @@ public class TimerHeapTests
     public void After_Release_the_heap_is_empty_and_usable()
     {
         var heap = new TimerHeap();
+        var released = new List<Item>();
         for (int i = 0; i < 1_000; i++)
         {
-            heap.Insert(new Item(1_000 - i, i), i);
+            released.Add(new Item(1_000 - i, i));
+            heap.Insert(released[^1], i);
         }
 
         heap.Release();
         Assert.Equal(0, heap.Count);
         Assert.Equal(long.MaxValue, heap.NextDeadline);
+        Assert.All(released, item => Assert.Equal(-1, item.HeapId));
+        Assert.False(heap.Remove(released[0]));
 
         var late = new Item(20, 1);
         var early = new Item(10, 2);

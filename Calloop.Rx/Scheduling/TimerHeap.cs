@@ -76,6 +76,12 @@ internal sealed class TimerHeap
     /// <summary>Empties the heap and gives its arrays back to the pool (the loop is being disposed); it stays usable.</summary>
     public void Release()
     {
+        // In array order, not popped one by one: disposing a loop with 100,000 timers then costs a pass, not n pops.
+        for (int i = 0; i < _count; i++)
+        {
+            _items[_nodes[i].Id]!.HeapId = -1;
+        }
+
         _items.Release();
         PooledArray.Return(ref _nodes);
         PooledArray.Return(ref _positions);
