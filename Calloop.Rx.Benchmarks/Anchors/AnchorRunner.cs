@@ -1,7 +1,7 @@
 namespace Calloop.Rx.Benchmarks.Anchors;
 
 /// <summary>
-/// Console mode for <c>anchor.sh</c>: <c>[--impl calloop-rx|rx-els] &lt;workload&gt; [n]</c>, one result line on stdout.
+/// Console mode for <c>anchor.sh</c>: <c>[--impl calloop-rx|rx-els|dotnet-epoll] &lt;workload&gt; [n]</c>, one result line on stdout.
 /// Full-size warm-up runs of the same workload go first, outside the timed interval, each followed by a pause so that
 /// tiered compilation has promoted the hot path to optimized code; the anchors have no JIT and do none.
 /// </summary>
@@ -23,7 +23,7 @@ internal static class AnchorRunner
 
         if (args.Length <= at || !IsWorkload(args[at]))
         {
-            Console.Error.WriteLine($"usage: anchor.sh [--impl calloop-rx|rx-els] <{string.Join("|", Workloads)}|fds-K> [n]");
+            Console.Error.WriteLine($"usage: anchor.sh [--impl calloop-rx|rx-els|dotnet-epoll] <{string.Join("|", Workloads)}|fds-K> [n]");
             return 2;
         }
 
@@ -33,11 +33,12 @@ internal static class AnchorRunner
         {
             LoopWorkloads.Impl => ForLoop(workload),
             EventLoopSchedulerWorkloads.Impl => ForEventLoopScheduler(workload),
+            RawEpollWorkloads.Impl => workload.StartsWith("fds-", StringComparison.Ordinal) ? n => RawEpollWorkloads.Fds(workload, FdCount(workload), n) : null,
             _ => throw new ArgumentException($"unknown impl '{impl}'"),
         };
         if (run is null)
         {
-            return 0; // not expressible on this implementation (rx-els has no fds): print nothing
+            return 0; // not expressible on this implementation (rx-els has no fds, dotnet-epoll only fds): print nothing
         }
 
         long count = n ?? DefaultN(workload);
@@ -82,8 +83,10 @@ internal static class AnchorRunner
         "timer-cancel" => LoopWorkloads.TimerCancel,
         "idle" => LoopWorkloads.Idle,
         "idle-cpu" => _ => LoopWorkloads.IdleCpu(),
-        _ => n => LoopWorkloads.Fds(workload, int.Parse(workload["fds-".Length..], System.Globalization.CultureInfo.InvariantCulture), n),
+        _ => n => LoopWorkloads.Fds(workload, FdCount(workload), n),
     };
+
+    private static int FdCount(string workload) => int.Parse(workload["fds-".Length..], System.Globalization.CultureInfo.InvariantCulture);
 
     private static Action<long>? ForEventLoopScheduler(string workload) => workload switch
     {
