@@ -82,14 +82,7 @@ public sealed partial class EventLoop
         }
         finally
         {
-            try
-            {
-                LeaveDispatch();
-            }
-            finally
-            {
-                System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
-            }
+            LeaveDispatch(previous);
         }
 
         return true;
@@ -119,18 +112,36 @@ public sealed partial class EventLoop
 
     private void ExitDispatch() => Volatile.Write(ref _dispatchThread, 0);
 
-    private void LeaveDispatch()
+    /// <summary>Gives up the dispatch role and restores the caller's context; tears the loop down if it was disposed meanwhile.</summary>
+    /// <remarks>The common path has no nested try, so the JIT can inline the callers' finally (this runs once per dispatch).</remarks>
+    private void LeaveDispatch(SynchronizationContext? previous)
+    {
+        if (_disposed)
+        {
+            LeaveDisposed(previous);
+            return;
+        }
+
+        ExitDispatch();
+        System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
+    }
+
+    private void LeaveDisposed(SynchronizationContext? previous)
     {
         try
         {
-            if (_disposed)
+            try
             {
                 Teardown();
+            }
+            finally
+            {
+                ExitDispatch();
             }
         }
         finally
         {
-            ExitDispatch();
+            System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
         }
     }
 
@@ -306,7 +317,7 @@ public sealed partial class EventLoop
         // The hooks are for custom sources that ask for them; most loops have none, so the check is inline.
         bool synthetic = _lifecycleSources.Length != 0 && RunBeforeSleepHooks();
         long wait = synthetic ? 0 : BoundWait(timeoutTicks);
-        int count = wait == 0 ? _epoll.Wait(0) : _spinTicks > 0 ? Spin(ref wait) : -1;
+        int count = wait == 0 ? _epoll.Poll() : _spinTicks > 0 ? Spin(ref wait) : -1;
         if (count < 0)
         {
             // About to block: from here on producers write the waker. Check again after arming, so that anything
@@ -419,15 +430,13 @@ public sealed partial class EventLoop
         try
         {
             source.OnReady(readiness, token);
+            CurrentSource = null;
         }
         catch (Exception e)
         {
+            // Not a finally: this runs once per event, and a finally costs a call there.
             CurrentSource = null;
             source.Fail(e);
-        }
-        finally
-        {
-            CurrentSource = null;
         }
 
         source.AfterCallback();

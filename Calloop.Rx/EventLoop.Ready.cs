@@ -66,7 +66,7 @@ public sealed partial class EventLoop
             // epoll costs a syscall; the checks above cost a few loads.
             if ((round & 7) == 0)
             {
-                int count = _epoll.Wait(0);
+                int count = _epoll.Poll();
                 if (count > 0)
                 {
                     return count;

@@ -84,14 +84,7 @@ public sealed partial class EventLoop
         }
         finally
         {
-            try
-            {
-                LeaveDispatch();
-            }
-            finally
-            {
-                System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
-            }
+            LeaveDispatch(previous);
         }
     }
 }

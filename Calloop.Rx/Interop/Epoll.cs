@@ -74,21 +74,19 @@ internal sealed unsafe class Epoll : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Wait"/> with a zero timeout (every dispatch that finds work ready polls): one call that neither
+    /// switches GC mode nor saves errno, and <see cref="Wait"/> itself, which does, only if that call failed.
+    /// </summary>
+    public int Poll()
+    {
+        int n = NativeMethods.EpollPoll(Fd, _events, Capacity, 0);
+        return n >= 0 ? n : Wait(0);
+    }
+
     private int WaitOnce(long timeoutTicks)
     {
-        if (timeoutTicks == 0)
-        {
-            int n = NativeMethods.EpollPoll(Fd, _events, Capacity, 0);
-            if (n < 0)
-            {
-                // The poll does not save errno on every call (see EpollPoll); hand it to Sys.Errno on failure.
-                Marshal.SetLastPInvokeError(Marshal.GetLastSystemError());
-            }
-
-            return n;
-        }
-
-        if (timeoutTicks < 0 || s_noPwait2)
+        if (timeoutTicks <= 0 || s_noPwait2)
         {
             return Sys.EpollWait(Fd, _events, Capacity, ToMilliseconds(timeoutTicks));
         }

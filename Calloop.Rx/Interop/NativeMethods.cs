@@ -10,9 +10,9 @@ internal static unsafe partial class NativeMethods
 {
     /// <summary>
     /// epoll_wait(2) for a zero timeout only: it never blocks, so the call skips the runtime's GC-mode transition, a
-    /// measurable part of a zero-timeout dispatch (Tmds.LibC's declaration has the transition). Without the
-    /// transition no runtime code runs between the call and its caller, so the caller reads errno after a failure
-    /// (<see cref="Marshal.GetLastSystemError"/>) instead of having it saved on every call.
+    /// measurable part of a zero-timeout dispatch (Tmds.LibC's declaration has the transition). It does not save
+    /// errno either: after a failure the caller polls again through the declaration that does (a failed poll takes
+    /// no events), so the error it reports is that call's.
     /// </summary>
     [LibraryImport("libc", EntryPoint = "epoll_wait")]
     [SuppressGCTransition]
