@@ -110,7 +110,32 @@ public sealed partial class EventLoop
     private bool TryEnterDispatch() =>
         Interlocked.CompareExchange(ref _dispatchThread, Environment.CurrentManagedThreadId, 0) == 0;
 
-    private void ExitDispatch() => Volatile.Write(ref _dispatchThread, 0);
+    /// <summary>
+    /// Gives up the dispatch role. A full fence, paired with the one in <see cref="Dispose"/>'s attempt to take the
+    /// role: either <see cref="Dispose"/> sees the role free and tears down itself, or the thread giving it up sees
+    /// <see cref="_disposed"/> afterwards (<see cref="LeaveDispatch"/>).
+    /// </summary>
+    private void ExitDispatch() => Interlocked.Exchange(ref _dispatchThread, 0);
+
+    /// <summary>Tears the loop down unless another thread holds the dispatch role (which then tears down on its way out).</summary>
+    private bool TryTearDown()
+    {
+        if (!TryEnterDispatch())
+        {
+            return false;
+        }
+
+        try
+        {
+            Teardown();
+        }
+        finally
+        {
+            ExitDispatch();
+        }
+
+        return true;
+    }
 
     /// <summary>Gives up the dispatch role and restores the caller's context; tears the loop down if it was disposed meanwhile.</summary>
     /// <remarks>The common path has no nested try, so the JIT can inline the callers' finally (this runs once per dispatch).</remarks>
@@ -124,6 +149,13 @@ public sealed partial class EventLoop
 
         ExitDispatch();
         System.Threading.SynchronizationContext.SetSynchronizationContext(previous);
+
+        // Dispose on another thread may have found the role still taken just before it was given up: then nobody else
+        // tears down (the exchange in ExitDispatch orders this read after the role was released).
+        if (_disposed)
+        {
+            TryTearDown();
+        }
     }
 
     private void LeaveDisposed(SynchronizationContext? previous)

@@ -9,6 +9,10 @@ public sealed partial class EventLoop
     private readonly Stack<int> _freeSlots = new();
     private int _slotHighWater;
 
+    // Which registration owns each fd number an FdSource added to epoll. epoll_ctl(DEL) names an fd by number, so
+    // after a watched fd was closed and its number reused by another source's fd, a stale source must not delete it.
+    private readonly Dictionary<int, ulong> _fdOwners = [];
+
     /// <summary>Reserves a slot for an activating source and returns its token (sub-id 0). Caller holds the gate.</summary>
     internal Token AllocateSlotLocked(ILoopSource source)
     {
@@ -45,6 +49,15 @@ public sealed partial class EventLoop
             _freeSlots.Push(slot);
         }
     }
+
+    /// <summary>Records that <paramref name="token"/>'s registration now owns <paramref name="fd"/> in epoll. Caller holds the gate.</summary>
+    internal void ClaimFdLocked(int fd, Token token) => _fdOwners[fd] = token.Value;
+
+    /// <summary>Whether <paramref name="token"/>'s registration still owns <paramref name="fd"/>. Caller holds the gate.</summary>
+    internal bool OwnsFdLocked(int fd, Token token) => _fdOwners.TryGetValue(fd, out ulong owner) && owner == token.Value;
+
+    /// <summary>Whether <paramref name="token"/>'s registration still owns <paramref name="fd"/>, forgetting it if so. Caller holds the gate.</summary>
+    internal bool ReleaseFdLocked(int fd, Token token) => OwnsFdLocked(fd, token) && _fdOwners.Remove(fd);
 
     private ILoopSource? Lookup(ulong data)
     {

@@ -148,7 +148,7 @@ public sealed partial class EventLoop
         }
         catch (ObjectDisposedException)
         {
-            source.TearDown([]);
+            source.End([]);
             throw;
         }
 

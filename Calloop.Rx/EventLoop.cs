@@ -43,7 +43,7 @@ public sealed partial class EventLoop : IDisposable
     private int _wakeRequested;
     private volatile bool _stopRequested;
     private volatile bool _disposed;
-    private bool _tornDown;
+    private bool _tornDown; // under the gate once set: owed completions queued after it are delivered by their caller
 
     /// <summary>Creates a loop on the real monotonic clock.</summary>
     /// <exception cref="LoopException">epoll or the waker eventfd could not be created.</exception>
@@ -204,15 +204,17 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>
-    /// Disposes the loop: every live subscriber gets <c>OnCompleted</c>, every registration and every fd the loop
-    /// opened is released, queued work is dropped. Afterwards
-    /// <c>Subscribe</c>, <c>Schedule</c> and <c>Dispatch</c> throw <see cref="ObjectDisposedException"/> and senders
-    /// report <see cref="SendResult.Closed"/>.
+    /// Disposes the loop: every registration and every fd the loop opened is released, then every live subscriber
+    /// (including one owed the end of a removed source) gets <c>OnCompleted</c>; queued work is dropped. Once this
+    /// returns, on any thread, <c>Subscribe</c>, <c>Schedule</c> and <c>Dispatch</c> throw
+    /// <see cref="ObjectDisposedException"/> and senders report <see cref="SendResult.Closed"/>.
     /// </summary>
     /// <remarks>
     /// Called on the loop thread inside a callback, the rest of that callback runs and teardown happens when the
     /// dispatch returns. Called from another thread while a dispatch runs, the loop is woken and that dispatch
-    /// tears down on its way out. Otherwise teardown runs here, and so do the <c>OnCompleted</c> calls.
+    /// tears down on its way out (its <c>Dispatch</c> call then returns normally, or throws what observers threw).
+    /// Otherwise teardown runs here, and so do the <c>OnCompleted</c> calls. Observers see the loop's and sources'
+    /// fds already closed.
     /// </remarks>
     /// <exception cref="AggregateException">Observers threw during teardown; all of them were still called.</exception>
     public void Dispose()
@@ -227,18 +229,7 @@ public sealed partial class EventLoop : IDisposable
             _disposed = true;
         }
 
-        if (TryEnterDispatch())
-        {
-            try
-            {
-                Teardown();
-            }
-            finally
-            {
-                ExitDispatch();
-            }
-        }
-        else
+        if (!TryTearDown())
         {
             WakeUp();
         }
@@ -270,6 +261,22 @@ public sealed partial class EventLoop : IDisposable
         }
 
         WakeIfSleeping();
+    }
+
+    /// <summary>
+    /// Queues an owed notification for the next actions phase, even on a disposed loop whose teardown has not run yet
+    /// (teardown delivers it then). False once teardown has taken the queues: the caller delivers it itself. The
+    /// caller holds the gate and wakes the loop after releasing it.
+    /// </summary>
+    internal bool EnqueueOwedLocked(OwedCompletion item)
+    {
+        if (_tornDown)
+        {
+            return false;
+        }
+
+        _ready.Enqueue(item);
+        return true;
     }
 
     /// <summary>Inserts a timed item. Caller must hold the gate; the loop is woken if the item became the head.</summary>
@@ -326,6 +333,11 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
+    /// <summary>
+    /// Releases everything, in an order that lets nothing stop it: sources are unregistered and release what they
+    /// own, the loop's own fds are closed, and only then does user code run (<c>OnCompleted</c>, including those
+    /// still queued, and async work that is owed an answer), each call isolated from the others.
+    /// </summary>
     private void Teardown()
     {
         if (_tornDown)
@@ -333,11 +345,12 @@ public sealed partial class EventLoop : IDisposable
             return;
         }
 
-        _tornDown = true;
         _phase = Phase.None;
         var sources = new List<ILoopSource>();
+        var owed = new List<OwedCompletion>();
         lock (Gate)
         {
+            _tornDown = true;
             for (int id = 0; id < _tracked.HighWater; id++)
             {
                 if (_tracked[id] is { } source)
@@ -348,9 +361,8 @@ public sealed partial class EventLoop : IDisposable
             }
 
             _tracked.Release();
-
-            _ready.Clear();
-            _running.Clear();
+            TakeOwed(_running, owed);
+            TakeOwed(_ready, owed);
             _idles.ClearLocked();
             _timers.Release();
         }
@@ -358,18 +370,38 @@ public sealed partial class EventLoop : IDisposable
         var errors = new List<Exception>();
         foreach (ILoopSource source in sources)
         {
-            source.TearDown(errors);
+            if (source.End(errors) is { } completion)
+            {
+                owed.Add(completion);
+            }
         }
-
-        TearDownAsyncWork(errors);
 
         _timerFd?.Dispose();
         _waker.Dispose();
         _epoll.Dispose();
         _failures = null;
+
+        foreach (OwedCompletion item in owed)
+        {
+            item.Deliver(errors);
+        }
+
+        TearDownAsyncWork(errors);
         if (errors.Count > 0)
         {
             throw new AggregateException("Observers threw while the event loop was disposed.", errors);
+        }
+    }
+
+    /// <summary>Empties a work queue, keeping the items that owe someone an answer (a source's end). Caller holds the gate.</summary>
+    private static void TakeOwed(Queue<WorkItem> queue, List<OwedCompletion> owed)
+    {
+        while (queue.TryDequeue(out WorkItem? item))
+        {
+            if (item is OwedCompletion completion)
+            {
+                owed.Add(completion);
+            }
         }
     }
 }

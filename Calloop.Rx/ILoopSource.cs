@@ -21,8 +21,12 @@ internal interface ILoopSource
     /// <summary>The source cannot go on: OnError to its subscribers, then unregistered.</summary>
     void Fail(Exception error);
 
-    /// <summary>Loop disposal: unregister, release fds, OnCompleted; observer exceptions go to <paramref name="errors"/>.</summary>
-    void TearDown(List<Exception> errors);
+    /// <summary>
+    /// Loop disposal: ends the source (unregistered, its resources released) and returns the <c>OnCompleted</c> owed
+    /// to its subscribers, which the loop delivers once its own fds are closed; null when nothing is owed. A custom
+    /// source's unregistration hook that threw goes to <paramref name="errors"/>.
+    /// </summary>
+    OwedCompletion? End(List<Exception> errors);
 
     /// <summary>Custom sources with lifecycle hooks: the before-sleep hook (may inject a synthetic event).</summary>
     bool BeforeSleep(out Token token, out Readiness readiness);

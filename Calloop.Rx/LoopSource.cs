@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Calloop.Rx.Scheduling;
 
 namespace Calloop.Rx;
@@ -119,15 +120,13 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     {
         ArgumentNullException.ThrowIfNull(observer);
         var subscription = new Subscription(this, observer);
-        bool ended = false;
-        Exception? error = null;
         lock (Loop.Gate)
         {
             Loop.ThrowIfDisposed();
             if (_state == State.Terminated)
             {
-                ended = true;
-                error = _subscribers as Exception;
+                // Queued under the gate, so loop disposal either finds it owed or came first (and Subscribe threw).
+                Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscription, _subscribers as Exception));
             }
             else
             {
@@ -146,11 +145,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             }
         }
 
-        if (ended)
-        {
-            Loop.Enqueue(new TerminalDelivery(this, subscription, error));
-        }
-
+        Loop.WakeIfSleeping();
         return subscription;
     }
 
@@ -159,12 +154,16 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// Inside the source's own callback it takes effect when the callback returns (unlike calloop, this is allowed).
     /// </summary>
     /// <exception cref="LoopException">The kernel refused the registration.</exception>
+    /// <exception cref="InvalidOperationException">The source has ended (removed, completed or failed).</exception>
     public void Enable() => Change(Request.Enable);
 
     /// <summary>
     /// Pauses delivery without ending the source: the registration is kept and nothing is delivered until
-    /// <see cref="Enable"/>. Inside the source's own callback it takes effect when the callback returns.
+    /// <see cref="Enable"/>, not even <c>OnCompleted</c> (a channel or ping whose senders are gone completes once it
+    /// is enabled again, or when it is removed or the loop is disposed). Inside the source's own callback it takes
+    /// effect when the callback returns, and nothing of the event in progress reaches a later subscriber.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The source has ended (removed, completed or failed).</exception>
     public void Disable() => Change(Request.Disable);
 
     /// <summary>
@@ -172,12 +171,14 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// deadline) and re-arms a one-shot fd. Inside the source's own callback it takes effect when the callback returns.
     /// </summary>
     /// <exception cref="LoopException">The kernel refused the change (for example the fd was closed).</exception>
+    /// <exception cref="InvalidOperationException">The source has ended (removed, completed or failed).</exception>
     public void Update() => Change(Request.Update);
 
     /// <summary>
     /// Ends the source: it is unregistered and its subscribers get <c>OnCompleted</c>. Inside the source's own
     /// callback, every subscriber still gets the event in progress, then <c>OnCompleted</c>; from elsewhere,
-    /// <c>OnCompleted</c> arrives on the next dispatch.
+    /// <c>OnCompleted</c> arrives on the next dispatch (or from loop disposal, if that comes first). Removing an
+    /// ended source does nothing.
     /// </summary>
     public void Remove() => Change(Request.Remove);
 
@@ -185,6 +186,12 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     {
         if (InOwnCallback)
         {
+            // Only the loop thread ends a source it is delivering, so this read is not stale here.
+            if (_state == State.Terminated && request != Request.Remove)
+            {
+                ThrowEnded(request);
+            }
+
             // calloop's rule: the last call made inside the callback wins, except that nothing undoes a Remove
             // (calloop empties the slot at once, so later calls on that token fail).
             if (_deferred != Request.Remove)
@@ -210,7 +217,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         {
             if (_state == State.Terminated)
             {
-                return;
+                ThrowEnded(request);
             }
 
             switch (request)
@@ -228,8 +235,8 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                     _enabled = false;
                     if (_armed)
                     {
-                        Disarm();
                         _armed = false;
+                        Disarm();
                     }
 
                     break;
@@ -244,6 +251,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         }
     }
 
+    private void ThrowEnded(Request request) =>
+        throw new InvalidOperationException($"{Name} has ended (removed, completed or failed): {request} is not possible any more. Subscribe to learn how it ended.");
+
     void ILoopSource.AfterCallback()
     {
         Request request = _deferred;
@@ -254,8 +264,10 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             {
                 Apply(request, deliverNow: true);
             }
-            catch (LoopException e)
+            catch (Exception e)
             {
+                // The kernel refused, or a custom source's own (un)registration threw: the source cannot go on.
+                // (Apply only throws InvalidOperationException when the source has ended already; then this does nothing.)
                 Terminate(e, deliverNow: true);
             }
         }
@@ -265,12 +277,19 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     void ILoopSource.Fail(Exception error) => Terminate(error, deliverNow: true);
 
-    void ILoopSource.TearDown(List<Exception> errors)
+    OwedCompletion? ILoopSource.End(List<Exception> errors)
     {
-        if (EndLocked(null, out object? subscribers))
+        if (!EndLocked(null, out object? subscribers, out Exception? failure))
         {
-            DeliverTerminal(subscribers, null, errors);
+            return null;
         }
+
+        if (failure is not null)
+        {
+            errors.Add(failure);
+        }
+
+        return subscribers is null ? null : new TerminalDelivery(this, subscribers, null);
     }
 
     bool ILoopSource.BeforeSleep(out Token token, out Readiness readiness) => BeforeSleep(out token, out readiness);
@@ -280,7 +299,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>Registers with epoll or the timer heap. Called under the gate; throws <see cref="LoopException"/> on refusal.</summary>
     private protected abstract void Arm();
 
-    /// <summary>Unregisters. Called under the gate; must not throw.</summary>
+    /// <summary>Unregisters. Called under the gate; should not throw (a custom source's hook may: the source is unregistered all the same).</summary>
     private protected abstract void Disarm();
 
     /// <summary>Applies changed settings while armed. Called under the gate.</summary>
@@ -364,28 +383,61 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>Ends the source from its own event processing (loop thread): OnCompleted or OnError now.</summary>
     private protected void Complete(Exception? error = null) => Terminate(error, deliverNow: true);
 
+    /// <summary>
+    /// Ends the source: now on the loop thread (<paramref name="deliverNow"/>), else queued for the next dispatch.
+    /// A custom source's unregistration hook that threw comes out of here once the source has ended regardless.
+    /// </summary>
     private void Terminate(Exception? error, bool deliverNow)
     {
-        if (!EndLocked(error, out object? subscribers))
+        Exception? failure;
+        object? subscribers;
+        bool queued = false;
+        lock (Loop.Gate)
         {
-            return;
+            if (!EndLocked(error, out subscribers, out failure))
+            {
+                return;
+            }
+
+            // Queued under the gate, so that loop disposal, which empties the queue, finds it owed; once disposal
+            // has emptied it, the notification is delivered here instead.
+            if (!deliverNow && subscribers is not null)
+            {
+                queued = Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscribers, error));
+            }
         }
 
-        if (deliverNow)
+        if (queued)
+        {
+            Loop.WakeIfSleeping();
+        }
+        else
         {
             DeliverTerminal(subscribers, error, null);
         }
-        else if (subscribers is not null)
+
+        if (failure is not null)
         {
-            Loop.Enqueue(new TerminalDelivery(this, subscribers, error));
+            if (deliverNow)
+            {
+                Loop.RecordFailure(failure);
+            }
+            else
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
         }
     }
 
-    /// <summary>Moves to Terminated and hands over the subscribers to notify; false when it had already ended.</summary>
-    private bool EndLocked(Exception? error, out object? subscribers)
+    /// <summary>
+    /// Moves to Terminated and hands over the subscribers to notify; false when it had already ended.
+    /// <paramref name="failure"/> is what a custom source's unregistration hook threw, if anything.
+    /// </summary>
+    private bool EndLocked(Exception? error, out object? subscribers, out Exception? failure)
     {
         lock (Loop.Gate)
         {
+            failure = null;
             if (_state == State.Terminated)
             {
                 subscribers = null;
@@ -394,7 +446,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
             if (_state == State.Active)
             {
-                Deactivate();
+                failure = Deactivate();
             }
 
             _state = State.Terminated;
@@ -481,12 +533,21 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         Loop.TrackLocked(this);
     }
 
-    private void Deactivate()
+    /// <summary>Unregisters; returns what a custom source's unregistration hook threw, after finishing regardless.</summary>
+    private Exception? Deactivate()
     {
+        Exception? failure = null;
         if (_armed)
         {
-            Disarm();
             _armed = false;
+            try
+            {
+                Disarm();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
         }
 
         if (UsesToken)
@@ -502,10 +563,13 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         }
 
         OnDeactivated();
+        return failure;
     }
 
+    /// <summary>Removes a subscriber; the last one unregisters the source (a custom source's hook that threw comes out here, after that).</summary>
     private void Unsubscribe(Subscription subscription)
     {
+        Exception? failure = null;
         lock (Loop.Gate)
         {
             if (ReferenceEquals(_subscribers, subscription))
@@ -513,28 +577,39 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                 _subscribers = null;
                 if (_state == State.Active && !Loop.IsDisposed)
                 {
-                    Deactivate();
+                    failure = Deactivate();
                 }
-
-                return;
             }
-
-            if (_subscribers is not Subscription[] many || Array.IndexOf(many, subscription) is var index && index < 0)
+            else
             {
-                return;
+                RemoveOneOfMany(subscription);
             }
-
-            if (many.Length == 2)
-            {
-                _subscribers = many[1 - index];
-                return;
-            }
-
-            var next = new Subscription[many.Length - 1];
-            Array.Copy(many, next, index);
-            Array.Copy(many, index + 1, next, index, next.Length - index);
-            _subscribers = next;
         }
+
+        if (failure is not null)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    /// <summary>Drops one subscriber of several (a no-op when it is not one of them). Caller holds the gate.</summary>
+    private void RemoveOneOfMany(Subscription subscription)
+    {
+        if (_subscribers is not Subscription[] many || Array.IndexOf(many, subscription) is var index && index < 0)
+        {
+            return;
+        }
+
+        if (many.Length == 2)
+        {
+            _subscribers = many[1 - index];
+            return;
+        }
+
+        var next = new Subscription[many.Length - 1];
+        Array.Copy(many, next, index);
+        Array.Copy(many, index + 1, next, index, next.Length - index);
+        _subscribers = next;
     }
 
     private sealed class Subscription(LoopSource<T> source, IObserver<T> observer) : IDisposable
@@ -557,9 +632,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         }
     }
 
-    /// <summary>A terminal notification owed to subscribers, delivered on the loop thread.</summary>
-    private sealed class TerminalDelivery(LoopSource<T> source, object subscribers, Exception? error) : WorkItem
+    /// <summary>A terminal notification owed to subscribers: delivered on the loop thread, or by loop disposal.</summary>
+    private sealed class TerminalDelivery(LoopSource<T> source, object subscribers, Exception? error) : OwedCompletion
     {
-        internal override void Invoke() => source.DeliverTerminal(subscribers, error, null);
+        internal override void Deliver(List<Exception>? errors) => source.DeliverTerminal(subscribers, error, errors);
     }
 }

@@ -89,6 +89,15 @@ internal static unsafe class TestSys
 
     public static void Close(int fd) => close(fd);
 
+    /// <summary>Makes <paramref name="target"/> refer to <paramref name="fd"/>'s file, closing what it referred to, in one step (dup3, close-on-exec).</summary>
+    public static void DupOnto(int fd, int target)
+    {
+        if (dup3(fd, target, O_CLOEXEC) < 0)
+        {
+            throw new InvalidOperationException($"dup3 failed: errno {errno}");
+        }
+    }
+
     /// <summary>Whether O_NONBLOCK is set on <paramref name="fd"/>.</summary>
     public static bool IsNonBlocking(int fd) => (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
 

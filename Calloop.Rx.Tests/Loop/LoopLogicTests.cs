@@ -19,8 +19,8 @@ namespace Calloop.Rx.Tests.Loop;
 /// callbacks that hold its handle; the GC collects such cycles, so there is no weak handle to test.</item>
 /// </list>
 /// <c>invalid_token</c> becomes "Enable/Disable/Update after Remove": there is no token to go stale, only the source
-/// handle, and on a removed source those calls are documented no-ops (no exception, no registration, no events),
-/// where calloop returns <c>Err(InvalidToken)</c>.
+/// handle; where calloop returns <c>Err(InvalidToken)</c>, those calls throw <see cref="InvalidOperationException"/>
+/// naming the source (a second <c>Remove</c> stays a no-op, like a second <c>Dispose</c>).
 /// </remarks>
 public class LoopLogicTests
 {
@@ -189,8 +189,8 @@ public class LoopLogicTests
     [Fact]
     public void invalid_token()
     {
-        // Decision: on a removed source Enable, Disable, Update and Remove are silent no-ops (calloop: Err(InvalidToken)).
-        // What matters is that nothing is registered again and nothing is delivered after OnCompleted.
+        // calloop: Err(InvalidToken). Here Enable, Disable and Update throw, naming the source; Remove stays idempotent.
+        // Nothing is registered again and nothing is delivered after OnCompleted.
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
         var observer = new ContractObserver<Unit>(loop);
@@ -199,11 +199,13 @@ public class LoopLogicTests
         loop.Dispatch(TimeSpan.Zero);
         Assert.True(observer.Completed);
 
-        pings.Enable();
-        pings.Disable();
-        pings.Update();
+        foreach (Action call in new Action[] { pings.Enable, pings.Disable, pings.Update })
+        {
+            var error = Assert.Throws<InvalidOperationException>(call);
+            Assert.Contains("Ping", error.Message);
+        }
+
         pings.Remove();
-        pings.Enable();
 
         Assert.False(ping.Send());
         loop.Dispatch(TimeSpan.Zero);

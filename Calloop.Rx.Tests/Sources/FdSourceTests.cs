@@ -376,4 +376,25 @@ public class FdSourceTests
         Assert.True(readiness.Readable);
         first.AssertClean();
     }
+
+    [Fact]
+    public void A_stale_subscription_does_not_unregister_a_new_source_that_reused_its_fd_number()
+    {
+        using var loop = new EventLoop();
+        using var old = FdPair.Pipe();
+        using var fresh = FdPair.Pipe();
+        int number = old.Second;
+        IDisposable stale = loop.Fd(number).Subscribe(_ => { });
+
+        // The old pipe's read end is closed (the kernel drops its registration) and its number now names the new pipe.
+        TestSys.DupOnto(fresh.Second, number);
+        var events = new ContractObserver<Readiness>(loop);
+        using IDisposable current = loop.Fd(number).Subscribe(events);
+        stale.Dispose();
+        TestSys.Write(fresh.First, [1]);
+
+        loop.DispatchUntil(() => events.Values.Count > 0, "the new source's event");
+        Assert.True(events.Values[0].Readable);
+        events.AssertClean();
+    }
 }

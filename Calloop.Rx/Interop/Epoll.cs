@@ -32,6 +32,9 @@ internal sealed unsafe class Epoll : IDisposable
 
     public int Fd => _handle.Fd;
 
+    /// <summary>Whether the epoll fd has been closed (the loop was torn down).</summary>
+    public bool IsClosed => _handle.IsClosed;
+
     public ulong DataAt(int index) => _events[index].data.u64;
 
     public uint EventsAt(int index) => (uint)_events[index].events;

@@ -41,13 +41,32 @@ public sealed class FdSource : LoopSource<Readiness>
 
     private uint EpollEvents => Poller.EpollEvents(Interest, Mode);
 
-    private protected override void Arm() => Control(Operation.Add);
+    private protected override void Arm()
+    {
+        Control(Operation.Add);
+        Loop.ClaimFdLocked(Fd, RegistrationToken);
+    }
 
-    // A handle closed while registered already left epoll with its fd, so there is nothing to delete; deleting by
-    // number then could hit a new fd that reused it.
-    private protected override void Disarm() => Control(Operation.Delete);
+    // A fd closed while registered already left epoll, and its number may now belong to another source's fd: only
+    // the registration that still owns the number deletes it.
+    private protected override void Disarm()
+    {
+        if (Loop.ReleaseFdLocked(Fd, RegistrationToken))
+        {
+            Control(Operation.Delete);
+        }
+    }
 
-    private protected override void Rearm() => Control(Operation.Modify);
+    private protected override void Rearm()
+    {
+        if (!Loop.OwnsFdLocked(Fd, RegistrationToken))
+        {
+            // Another source's fd took the number, so this one was closed: what Modify would report without the reuse.
+            throw new LoopException("epoll_ctl(MOD)", Sys.EBADF, Fd, Name);
+        }
+
+        Control(Operation.Modify);
+    }
 
     private protected override void OnEvent(Readiness readiness, Token token) => Emit(readiness);
 

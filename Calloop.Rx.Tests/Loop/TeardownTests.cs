@@ -1,0 +1,168 @@
+using System.Reactive;
+using Calloop.Rx.Tests.Infrastructure;
+
+namespace Calloop.Rx.Tests.Loop;
+
+/// <summary>
+/// Loop disposal keeps its promises whatever else happens: a dispatch on another thread, a custom source whose
+/// unregistration throws, completions still queued. Every subscriber completes, every loop fd is closed, and the
+/// observers that learn of the end see the fds closed already.
+/// </summary>
+public class TeardownTests
+{
+    [Fact]
+    public void Dispose_racing_a_dispatch_on_another_thread_never_skips_teardown()
+    {
+        // Dispose on this thread while another loops on Dispatch(Zero): whoever holds the dispatch role last must
+        // tear down. Before the fix a few trials in thousands lost the teardown (no OnCompleted, fds open, Sent after).
+        var deadline = DateTime.UtcNow.AddSeconds(2.5);
+        int trials = 0;
+        while (trials < 8000 && DateTime.UtcNow < deadline)
+        {
+            trials++;
+            var loop = new EventLoop();
+            var (sender, source) = loop.Channel<int>();
+            int completed = 0;
+            source.Subscribe(_ => { }, () => Interlocked.Increment(ref completed));
+            using var dispatching = new ManualResetEventSlim();
+            var dispatcher = new Thread(() =>
+            {
+                dispatching.Set();
+                try
+                {
+                    while (true)
+                    {
+                        loop.Dispatch(TimeSpan.Zero);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            });
+            dispatcher.Start();
+            Assert.True(dispatching.Wait(LoopExtensions.Patience));
+            Thread.SpinWait(trials % 64);
+
+            loop.Dispose();
+            Assert.Equal(SendResult.Closed, sender.TrySend(trials));
+            Assert.True(dispatcher.Join(LoopExtensions.Patience), "the dispatcher did not stop");
+
+            Assert.True(Volatile.Read(ref completed) == 1, $"trial {trials}: the subscriber completed {completed} times");
+            Assert.True(loop.Epoll.IsClosed, $"trial {trials}: the loop's epoll fd is still open");
+        }
+    }
+
+    [Fact]
+    public void Unsubscribing_from_a_custom_source_whose_unregister_throws_still_unregisters_it()
+    {
+        using var loop = new EventLoop();
+        using var pipe = FdPair.Pipe();
+        var custom = new ThrowingUnregisterSource(pipe.Second);
+        LoopSource<int> source = loop.Insert(custom);
+        IDisposable subscription = source.Subscribe(_ => { });
+
+        var error = Assert.Throws<InvalidOperationException>(subscription.Dispose);
+
+        Assert.Same(custom.Thrown, error);
+        Assert.False(source.IsActive);
+        subscription.Dispose();
+        IDisposable again = source.Subscribe(_ => { });
+        Assert.True(source.IsActive);
+        Assert.Throws<InvalidOperationException>(again.Dispose);
+        Assert.False(source.IsActive);
+    }
+
+    [Fact]
+    public void Dispose_completes_every_subscriber_and_closes_every_fd_when_a_custom_unregister_throws()
+    {
+        var loop = new EventLoop();
+        using var pipe = FdPair.Pipe();
+        var custom = new ThrowingUnregisterSource(pipe.Second);
+        var customObserver = new ContractObserver<int>(loop);
+        var pingObserver = new ContractObserver<Unit>(loop);
+        var timerObserver = new ContractObserver<DateTimeOffset>(loop);
+        loop.Insert(custom).Subscribe(customObserver);
+        var (ping, pings) = loop.Ping();
+        pings.Subscribe(pingObserver);
+        loop.Timer(TimeSpan.FromHours(1)).Subscribe(timerObserver);
+
+        var error = Assert.Throws<AggregateException>(loop.Dispose);
+
+        Assert.Contains(custom.Thrown, error.InnerExceptions);
+        Assert.True(customObserver.Completed);
+        Assert.True(pingObserver.Completed);
+        Assert.True(timerObserver.Completed);
+        Assert.True(loop.Epoll.IsClosed);
+        Assert.False(ping.Send());
+        loop.Dispose();
+    }
+
+    [Fact]
+    public void Dispose_delivers_the_OnCompleted_owed_by_a_Remove_from_outside_the_loop()
+    {
+        var loop = new EventLoop();
+        var (_, pings) = loop.Ping();
+        var observer = new ContractObserver<Unit>(loop);
+        pings.Subscribe(observer);
+        pings.Remove();
+
+        loop.Dispose();
+
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Dispose_delivers_the_end_owed_to_a_late_subscriber_of_an_ended_source()
+    {
+        var loop = new EventLoop(LoopClock.Virtual(DateTimeOffset.UnixEpoch));
+        TimerSource timer = loop.Timer(TimeSpan.FromSeconds(1));
+        timer.Subscribe(_ => { });
+        loop.AdvanceBy(TimeSpan.FromSeconds(1));
+        Assert.True(timer.IsTerminated);
+        var late = new ContractObserver<DateTimeOffset>(loop);
+        timer.Subscribe(late);
+
+        loop.Dispose();
+
+        Assert.True(late.Completed);
+        late.AssertClean();
+    }
+
+    [Fact]
+    public void Observers_completed_by_disposal_see_the_loops_fds_closed()
+    {
+        var loop = new EventLoop();
+        using var pipe = FdPair.Pipe();
+        bool epollClosed = false;
+        int completions = 0;
+        loop.Fd(pipe.Second).Subscribe(_ => { }, () =>
+        {
+            epollClosed = loop.Epoll.IsClosed;
+            completions++;
+        });
+
+        loop.Dispose();
+
+        Assert.Equal(1, completions);
+        Assert.True(epollClosed, "OnCompleted ran while the loop's epoll fd was still open");
+    }
+
+    /// <summary>A user's custom source whose <c>Unregister</c> throws after removing its fd.</summary>
+    private sealed class ThrowingUnregisterSource(int fd) : IEventSource<int>
+    {
+        public InvalidOperationException Thrown { get; } = new("Unregister failed on purpose.");
+
+        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, Mode.Level, tokens.Next());
+
+        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, Mode.Level, tokens.Next());
+
+        public void Unregister(Poller poller)
+        {
+            poller.Unregister(fd);
+            throw Thrown;
+        }
+
+        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit) => PostAction.Continue;
+    }
+}
