@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Calloop.Rx.Samples;
 
@@ -26,6 +27,15 @@ public static class EchoSample
         }
 
         using var loop = new EventLoop();
+
+        // Ctrl-C (SIGINT) or SIGTERM stops the loop instead of killing the process, so the connections are closed
+        // and every fd released, and the sample exits 0.
+        using IDisposable stopping = loop.Signals(PosixSignal.SIGINT, PosixSignal.SIGTERM).Subscribe(signal =>
+        {
+            output.WriteLine($"echo server stopping on {signal.Signal}");
+            loop.Stop();
+        });
+
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
         listener.Listen();
@@ -91,6 +101,7 @@ public static class EchoSample
             connection.Close("server stopping");
         }
 
+        output.WriteLine("echo server stopped");
         return exitCode;
     }
 

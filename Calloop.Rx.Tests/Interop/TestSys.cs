@@ -19,6 +19,8 @@ internal static unsafe class TestSys
 
     public static int SIGTERM => LibC.SIGTERM;
 
+    public static int SIGINT => LibC.SIGINT;
+
     public static int EBADF => LibC.EBADF;
 
     public static int EEXIST => LibC.EEXIST;

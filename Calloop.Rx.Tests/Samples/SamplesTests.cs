@@ -102,7 +102,23 @@ public class SamplesTests
         Assert.Matches(@"^echo server listening on 127\.0\.0\.1:(\d+) \(port \1\)", text);
         Assert.DoesNotMatch(@"\(port 0\)", text);
         Assert.Contains("client 1 disconnected (end of stream) after 16777228 bytes echoed", text);
-        Assert.EndsWith("echo self-test passed" + Environment.NewLine, text);
+        Assert.EndsWith("echo self-test passed" + Environment.NewLine + "echo server stopped" + Environment.NewLine, text);
+    }
+
+    [Fact]
+    public void Echo_stops_cleanly_on_SIGINT()
+    {
+        var output = new LineSignallingWriter("echo server listening");
+        int exitCode = -1;
+        var server = new Thread(() => exitCode = Program.Run(["echo"], output));
+        server.Start();
+        Assert.True(output.Seen.Wait(TimeSpan.FromSeconds(4)), "the server never said it was listening");
+
+        TestSys.Kill(TestSys.SIGINT);
+
+        Assert.True(server.Join(TimeSpan.FromSeconds(4)), "SIGINT did not stop the echo server");
+        Assert.Equal(0, exitCode);
+        Assert.EndsWith("echo server stopping on SIGINT" + Environment.NewLine + "echo server stopped" + Environment.NewLine, output.ToString());
     }
 
     [Fact]
@@ -129,5 +145,32 @@ public class SamplesTests
     {
         var output = new StringWriter();
         Assert.Equal(2, Program.Run(["echo", "70000"], output));
+    }
+
+    /// <summary>Collects a sample's output and signals once a line starting with a given text is written.</summary>
+    private sealed class LineSignallingWriter(string start) : StringWriter
+    {
+        public ManualResetEventSlim Seen { get; } = new();
+
+        public override void WriteLine(string? value)
+        {
+            lock (this)
+            {
+                base.WriteLine(value);
+            }
+
+            if (value?.StartsWith(start, StringComparison.Ordinal) == true)
+            {
+                Seen.Set();
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (this)
+            {
+                return base.ToString();
+            }
+        }
     }
 }
