@@ -39,6 +39,48 @@ public class ChannelCallbackChangesTests
     }
 
     [Fact]
+    public void Disable_in_the_last_callback_of_a_closed_channel_holds_back_OnCompleted_until_Enable()
+    {
+        using var loop = new EventLoop();
+        var (sender, messages) = loop.Channel<int>();
+        var observer = new ContractObserver<int>(loop, _ => messages.Disable());
+        using IDisposable subscription = messages.Subscribe(observer);
+        sender.Send(1);
+        sender.Dispose();
+
+        loop.Dispatch(TimeSpan.Zero);
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Equal([1], observer.Values);
+        Assert.False(observer.Completed);
+
+        messages.Enable();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void Disable_in_the_last_callback_of_a_ping_whose_senders_are_gone_holds_back_OnCompleted_until_Enable()
+    {
+        using var loop = new EventLoop();
+        var (ping, pings) = loop.Ping();
+        var observer = new ContractObserver<System.Reactive.Unit>(loop, _ => pings.Disable());
+        using IDisposable subscription = pings.Subscribe(observer);
+        ping.Send();
+        ping.Dispose();
+
+        loop.Dispatch(TimeSpan.Zero);
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Single(observer.Values);
+        Assert.False(observer.Completed);
+
+        pings.Enable();
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
     public void Remove_inside_a_message_callback_delivers_nothing_after_it()
     {
         using var loop = new EventLoop();

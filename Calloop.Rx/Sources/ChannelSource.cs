@@ -58,9 +58,10 @@ public sealed class ChannelSource<T> : LoopSource<T>
             }
         }
 
-        if (queue.HasMore)
+        if (queue.HasMore || BatchInterrupted)
         {
-            // Left for the next dispatch: queued again, so that dispatch does not sleep.
+            // Left for the next dispatch (messages, or a completion held back by a Disable from a callback): queued
+            // again, so that dispatch does not sleep; a disabled source keeps the signal pending until Enable.
             Notifier.Signal();
         }
         else if (queue.IsCompleted())

@@ -52,7 +52,15 @@ public sealed class PingSource : LoopSource<Unit>
 
         if (_sendersGone)
         {
-            Complete();
+            // A Disable from this callback holds back the completion too, until Enable re-signals the source.
+            if (BatchInterrupted)
+            {
+                _notifier.Signal();
+            }
+            else
+            {
+                Complete();
+            }
         }
     }
 
