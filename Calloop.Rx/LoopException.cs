@@ -1,19 +1,16 @@
 using System.Runtime.InteropServices;
+using Calloop.Rx.Interop;
 
 namespace Calloop.Rx;
 
 /// <summary>
-/// A system call the loop depends on failed. Carries the errno, its text, and the fd and source involved, so
-/// the message alone says what went wrong (for example <c>epoll_ctl(ADD) failed for fd 7 (Fd): EEXIST (17) File exists</c>).
+/// A system call the loop depends on failed. Carries the errno, its text, and the fd and source involved, so the
+/// message alone says what went wrong, in words first (for example <c>fd 7 is already registered with this loop
+/// (Fd 7): epoll_ctl(ADD) failed, errno 17, File exists</c>).
 /// </summary>
 public sealed class LoopException : IOException
 {
-    /// <summary>Creates an exception for a failed call.</summary>
-    /// <param name="operation">The call that failed, e.g. <c>epoll_ctl(ADD)</c>.</param>
-    /// <param name="errno">The errno it reported.</param>
-    /// <param name="fd">The fd involved, or -1.</param>
-    /// <param name="source">A description of the event source involved, or null.</param>
-    public LoopException(string operation, int errno, int fd = -1, string? source = null)
+    internal LoopException(string operation, int errno, int fd = -1, string? source = null)
         : base(Format(operation, errno, fd, source))
     {
         Operation = operation;
@@ -40,8 +37,36 @@ public sealed class LoopException : IOException
 
     private static string Format(string operation, int errno, int fd, string? source)
     {
-        string where = fd >= 0 ? $" for fd {fd}" : string.Empty;
         string who = source is null ? string.Empty : $" ({source})";
-        return $"{operation} failed{where}{who}: errno {errno}, {Marshal.GetPInvokeErrorMessage(errno)}";
+        string call = $"{operation} failed, errno {errno}, {Marshal.GetPInvokeErrorMessage(errno)}";
+        return Describe(operation, errno, fd) is { } words
+            ? $"{words}{who}: {call}"
+            : $"{call}{(fd >= 0 ? $" for fd {fd}" : string.Empty)}{who}";
+    }
+
+    /// <summary>What the common refusals of an fd registration mean for the caller, or null for the others.</summary>
+    private static string? Describe(string operation, int errno, int fd)
+    {
+        if (fd < 0 || !operation.StartsWith("epoll_ctl", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (errno == Sys.EEXIST)
+        {
+            return $"fd {fd} is already registered with this loop";
+        }
+
+        if (errno == Sys.EPERM)
+        {
+            return $"fd {fd} cannot be polled (regular files and directories are always ready, so epoll refuses them)";
+        }
+
+        if (errno == Sys.EBADF)
+        {
+            return $"fd {fd} is not open";
+        }
+
+        return errno == Sys.ENOENT ? $"fd {fd} is not registered with this loop (it was closed while registered)" : null;
     }
 }

@@ -112,10 +112,15 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>Whether the calling code runs inside this source's own callback, where changes are deferred.</summary>
     private bool InOwnCallback => ReferenceEquals(Loop.CurrentSource, this) && Loop.OnLoopThread;
 
-    /// <summary>Subscribes an observer; the first subscriber registers the source with the loop.</summary>
+    /// <summary>
+    /// Subscribes an observer; the first subscriber registers the source with the loop. If the kernel refuses that
+    /// registration (an fd that is closed, already registered, or a regular file), <paramref name="observer"/> gets
+    /// <c>OnError</c> with the <see cref="LoopException"/> on the loop thread, so <c>Catch</c> and <c>Retry</c> handle
+    /// it; the source stays unregistered and a later subscription tries again. An exception thrown by a custom
+    /// source's <see cref="IEventSource{T}.Register"/> is delivered the same way.
+    /// </summary>
     /// <returns>A handle whose disposal stops delivery to <paramref name="observer"/> (and unregisters the source when it was the last).</returns>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
-    /// <exception cref="LoopException">The kernel refused the registration (for example an fd that is closed or already registered).</exception>
     public IDisposable Subscribe(IObserver<T> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
@@ -130,9 +135,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             }
             else
             {
-                if (_state == State.Inactive)
+                if (_state == State.Inactive && !TryActivate(subscription))
                 {
-                    Activate();
+                    return subscription;
                 }
 
                 _subscribers = _subscribers switch
@@ -499,6 +504,23 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                     Loop.RecordFailure(e);
                 }
             }
+        }
+    }
+
+    /// <summary>Activates for a first subscriber; a refused registration is owed to it as OnError. Caller holds the gate.</summary>
+    private bool TryActivate(Subscription subscription)
+    {
+        try
+        {
+            Activate();
+            return true;
+        }
+        catch (Exception e)
+        {
+            // The kernel's refusal (LoopException), or a custom source's Register that threw.
+            Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscription, e));
+            Loop.WakeIfSleeping();
+            return false;
         }
     }
 

@@ -332,7 +332,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Subscribe_reports_a_kernel_refusal_as_LoopException()
+    public void Subscribe_reports_a_kernel_refusal_through_OnError()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -341,11 +341,16 @@ public class EventSourcesChapterTests
             var first = new ContractObserver<Readiness>(loop);
             using IDisposable subscription = loop.Fd(b).Subscribe(first);
 
-            // Two sources for one fd: epoll refuses the second registration.
+            // Two sources for one fd: epoll refuses the second registration, and the subscriber hears it through OnError
+            // on the loop thread, where Rx's Catch and Retry can handle it.
             FdSource second = loop.Fd(b);
-            LoopException error = Assert.Throws<LoopException>(() => second.Subscribe(new ContractObserver<Readiness>(loop)));
-            Assert.Equal(17, error.Errno); // EEXIST
-            Assert.Equal(b, error.Fd);
+            Exception? error = null;
+            using IDisposable refused = second.Subscribe(_ => { }, e => error = e);
+            loop.Dispatch(TimeSpan.Zero);
+            var refusal = Assert.IsType<LoopException>(error);
+            Assert.Equal(17, refusal.Errno); // EEXIST
+            Assert.Equal(b, refusal.Fd);
+            Assert.StartsWith($"fd {b} is already registered with this loop", refusal.Message);
             first.AssertClean();
         }
         finally

@@ -1,4 +1,5 @@
 using System.Reactive;
+using System.Reactive.Linq;
 using System.Net.Sockets;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
@@ -74,7 +75,7 @@ public class FdSourceTests
         first.Subscribe(observer);
 
         FdSource duplicate = loop.Fd(pair.Second);
-        var error = Assert.Throws<LoopException>(() => duplicate.Subscribe(new ContractObserver<Readiness>(loop)));
+        var error = duplicate.AssertRefused();
 
         Assert.Equal(TestSys.EEXIST, error.Errno);
         Assert.Equal(pair.Second, error.Fd);
@@ -350,7 +351,7 @@ public class FdSourceTests
 
         // Closed between creating the source and subscribing: the registration is refused with EBADF.
         handle.Dispose();
-        var error = Assert.Throws<LoopException>(() => source.Subscribe(new ContractObserver<Readiness>(loop)));
+        var error = source.AssertRefused();
         Assert.Equal(TestSys.EBADF, error.Errno);
         Assert.False(source.IsActive);
 
@@ -367,7 +368,7 @@ public class FdSourceTests
         loop.Fd(pair.Second).Subscribe(first);
 
         // Also when the second registration asks for something else.
-        var error = Assert.Throws<LoopException>(() => loop.Fd(pair.Second, Interest.Write, Mode.Edge).Subscribe(new ContractObserver<Readiness>(loop)));
+        var error = loop.Fd(pair.Second, Interest.Write, Mode.Edge).AssertRefused();
         Assert.Equal(TestSys.EEXIST, error.Errno);
 
         pair.Poke();
@@ -396,5 +397,45 @@ public class FdSourceTests
         loop.DispatchUntil(() => events.Values.Count > 0, "the new source's event");
         Assert.True(events.Values[0].Readable);
         events.AssertClean();
+    }
+
+    [Fact]
+    public void A_refused_registration_reaches_Rx_Catch_on_the_loop_thread()
+    {
+        using var loop = new EventLoop();
+        using var pair = FdPair.SocketPair();
+        using IDisposable first = loop.Fd(pair.Second).Subscribe(_ => { });
+        var handled = new ContractObserver<string>(loop);
+
+        using IDisposable subscription = loop.Fd(pair.Second)
+            .Select(_ => "event")
+            .Catch((LoopException e) => Observable.Return($"errno {e.Errno}"))
+            .Subscribe(handled);
+        loop.Dispatch(TimeSpan.Zero);
+
+        Assert.Equal([$"errno {TestSys.EEXIST}"], handled.Values);
+        Assert.True(handled.Completed);
+        handled.AssertClean();
+    }
+
+    [Fact]
+    public void A_regular_file_is_refused_in_words()
+    {
+        using var loop = new EventLoop();
+        string path = Path.GetTempFileName();
+        try
+        {
+            using SafeFileHandle file = File.OpenHandle(path);
+            int fd = (int)file.DangerousGetHandle();
+
+            LoopException error = loop.Fd(file).AssertRefused();
+
+            Assert.StartsWith($"fd {fd} cannot be polled (regular files", error.Message);
+            Assert.Contains("epoll_ctl(ADD)", error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

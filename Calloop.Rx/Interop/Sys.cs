@@ -16,6 +16,9 @@ internal static unsafe class Sys
     public static int EAGAIN => LibC.EAGAIN;
     public static int ENOSYS => LibC.ENOSYS;
     public static int EBADF => LibC.EBADF;
+    public static int EEXIST => LibC.EEXIST;
+    public static int EPERM => LibC.EPERM;
+    public static int ENOENT => LibC.ENOENT;
 
     public static uint EpollIn => (uint)EPOLLIN;
     public static uint EpollOut => (uint)EPOLLOUT;
