@@ -9,6 +9,8 @@ namespace Calloop.Rx.Tests.ZeroMQ;
 /// </summary>
 public class ZmqSocketOptionTests
 {
+    private const int EINVAL = 22;
+
     public static TheoryData<ZmqSocketOption, ZmqSocketType, int> Readable => new()
     {
         { ZmqSocketOption.SendBuffer, ZmqSocketType.Dealer, 65536 },
@@ -29,6 +31,7 @@ public class ZmqSocketOptionTests
         { ZmqSocketOption.HeartbeatTimeout, ZmqSocketType.Dealer, 2000 },
         { ZmqSocketOption.ConnectTimeout, ZmqSocketType.Dealer, 1500 },
         { ZmqSocketOption.TcpMaxRetransmitTimeout, ZmqSocketType.Dealer, 9000 },
+        { ZmqSocketOption.Conflate, ZmqSocketType.Pull, 1 },
         { ZmqSocketOption.Rate, ZmqSocketType.Pub, 200 },
         { ZmqSocketOption.RecoveryInterval, ZmqSocketType.Pub, 5000 },
     };
@@ -44,7 +47,6 @@ public class ZmqSocketOptionTests
         { ZmqSocketOption.ProbeRouter, ZmqSocketType.Dealer },
         { ZmqSocketOption.ReqCorrelate, ZmqSocketType.Req },
         { ZmqSocketOption.ReqRelaxed, ZmqSocketType.Req },
-        { ZmqSocketOption.Conflate, ZmqSocketType.Pull },
     };
 
     [Theory]
@@ -65,6 +67,7 @@ public class ZmqSocketOptionTests
         using var context = new ZmqContext();
         using var socket = new ZmqSocket(context, type);
         socket.SetOption(option, 1);
+        Assert.Equal(EINVAL, Assert.Throws<ZmqException>(() => socket.GetInt32(option)).Errno);
 
         // A socket-specific option: a PAIR does not know it, so a wrong number could not pass both checks.
         using var pair = new ZmqSocket(context, ZmqSocketType.Pair);
@@ -77,8 +80,10 @@ public class ZmqSocketOptionTests
         using var context = new ZmqContext();
         using var xpub = new ZmqSocket(context, ZmqSocketType.XPub);
         xpub.SetOption(ZmqSocketOption.XPubWelcomeMessage, "welcome"u8);
+        Assert.Equal(EINVAL, Assert.Throws<ZmqException>(() => xpub.GetBytes(ZmqSocketOption.XPubWelcomeMessage)).Errno);
         using var router = new ZmqSocket(context, ZmqSocketType.Router);
         router.SetOption(ZmqSocketOption.ConnectRoutingId, "peer"u8);
+        Assert.Equal(EINVAL, Assert.Throws<ZmqException>(() => router.GetBytes(ZmqSocketOption.ConnectRoutingId)).Errno);
         using var pair = new ZmqSocket(context, ZmqSocketType.Pair);
         Assert.Throws<ZmqException>(() => pair.SetOption(ZmqSocketOption.ConnectRoutingId, "peer"u8));
     }

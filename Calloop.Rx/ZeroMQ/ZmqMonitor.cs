@@ -83,7 +83,12 @@ public sealed class ZmqMonitor : IObservable<ZmqMonitorEvent>
             // The context is shut down or the socket closed: libzmq has already stopped the monitor.
         }
 
-        _source.Remove();
+        // While the loop is being disposed its teardown ends the event source (and Remove would throw).
+        if (!_source.Loop.IsDisposed)
+        {
+            _source.Remove();
+        }
+
         _pair.Dispose();
     }
 }

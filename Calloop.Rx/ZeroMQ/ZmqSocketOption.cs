@@ -68,7 +68,7 @@ public enum ZmqSocketOption
     /// <summary><c>ZMQ_LAST_ENDPOINT</c> (string, read-only): the endpoint last bound, with the real port of a wildcard.</summary>
     LastEndpoint = 32,
 
-    /// <summary><c>ZMQ_ROUTER_MANDATORY</c> (int 0/1): a ROUTER reports EHOSTUNREACH instead of dropping.</summary>
+    /// <summary><c>ZMQ_ROUTER_MANDATORY</c> (int 0/1, write-only): a ROUTER reports EHOSTUNREACH instead of dropping.</summary>
     RouterMandatory = 33,
 
     /// <summary><c>ZMQ_TCP_KEEPALIVE</c> (int -1 OS default, 0 off, 1 on): <c>SO_KEEPALIVE</c>.</summary>
@@ -86,7 +86,7 @@ public enum ZmqSocketOption
     /// <summary><c>ZMQ_IMMEDIATE</c> (int 0/1): queue only to completed connections.</summary>
     Immediate = 39,
 
-    /// <summary><c>ZMQ_XPUB_VERBOSE</c> (int 0/1): pass every subscription, not only new ones.</summary>
+    /// <summary><c>ZMQ_XPUB_VERBOSE</c> (int 0/1, write-only): pass every subscription, not only new ones.</summary>
     XPubVerbose = 40,
 
     /// <summary><c>ZMQ_IPV6</c> (int 0/1): use IPv6 as well as IPv4 on tcp endpoints.</summary>
@@ -101,10 +101,10 @@ public enum ZmqSocketOption
     /// <summary><c>ZMQ_REQ_RELAXED</c> (int 0/1, write-only): a REQ may send again without waiting for the reply.</summary>
     ReqRelaxed = 53,
 
-    /// <summary><c>ZMQ_CONFLATE</c> (int 0/1, write-only): keep only the last message in each queue (single-frame messages only).</summary>
+    /// <summary><c>ZMQ_CONFLATE</c> (int 0/1): keep only the last message in each queue (single-frame messages only).</summary>
     Conflate = 54,
 
-    /// <summary><c>ZMQ_ROUTER_HANDOVER</c> (int 0/1): a new connection with a routing id already in use takes it over.</summary>
+    /// <summary><c>ZMQ_ROUTER_HANDOVER</c> (int 0/1, write-only): a new connection with a routing id already in use takes it over.</summary>
     RouterHandover = 56,
 
     /// <summary><c>ZMQ_CONNECT_ROUTING_ID</c> (bytes, write-only): the routing id a ROUTER gives the peer of its next connect.</summary>
