@@ -15,6 +15,9 @@ internal sealed class ZmqOutbox
     private readonly Queue<Lane> _ready = new();
     private readonly List<Lane> _parked = [];
 
+    // Emptied peer lanes, reused: a ROUTER that answers one request at a time empties its lane on every send.
+    private readonly Stack<Lane> _spare = new();
+
     /// <param name="perPeer">One lane per routing id (a ROUTER), rather than one lane for everything.</param>
     public ZmqOutbox(bool perPeer)
     {
@@ -24,7 +27,7 @@ internal sealed class ZmqOutbox
         }
         else
         {
-            _single = new Lane(null);
+            _single = new Lane();
         }
     }
 
@@ -58,6 +61,8 @@ internal sealed class ZmqOutbox
         {
             // Peers come and go: keep only the lanes that hold messages.
             _peers.Remove(lane.Key!);
+            lane.Key = null;
+            _spare.Push(lane);
         }
     }
 
@@ -85,16 +90,18 @@ internal sealed class ZmqOutbox
     {
         if (!_peers!.TryGetValue(routingId, out Lane? lane))
         {
-            lane = new Lane(routingId);
+            lane = _spare.TryPop(out Lane? spare) ? spare : new Lane();
+            lane.Key = routingId;
             _peers.Add(routingId, lane);
         }
 
         return lane;
     }
 
-    private sealed class Lane(byte[]? key)
+    private sealed class Lane
     {
-        public byte[]? Key { get; } = key;
+        /// <summary>The routing id of a ROUTER peer's lane; null for the single lane, and for a spare one.</summary>
+        public byte[]? Key { get; set; }
 
         public Queue<byte[][]> Messages { get; } = new();
 

@@ -47,8 +47,9 @@ namespace Calloop.Rx.ZeroMQ;
 /// when libzmq fails. Then the senders report <see cref="SendResult.Closed"/> (blocked ones wake up), messages still
 /// in the outbox are dropped, and, unless <see cref="ZmqSourceOptions.LeaveSocketOpen"/>, the socket is closed with
 /// linger 0: what libzmq had accepted but not yet transmitted, and what it had received but nobody took, is dropped
-/// too. Nothing waits, not even a PUSH socket without a peer. Wait for replies or acknowledgements before removing
-/// the source if delivery matters.</para>
+/// too. Nothing waits, not even a PUSH socket without a peer. If delivery matters, wait before removing the source:
+/// for <see cref="ZmqSender.WhenDrainedAsync"/> (libzmq has everything), then close the socket with a linger, or
+/// for the peers' replies or acknowledgements.</para>
 /// </remarks>
 public sealed class ZmqSource : LoopSource<byte[][]>
 {
