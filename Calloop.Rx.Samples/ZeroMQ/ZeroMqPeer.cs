@@ -65,8 +65,9 @@ public static class ZeroMqPeer
 
         // The last reply may still be queued: let the loop hand it to libzmq (for at most a second), then close with
         // a linger, which gives libzmq up to a second more (spent when the context is disposed) to put it on the wire.
+        Task drained = reply.WhenDrainedAsync();
         var flushing = Stopwatch.StartNew();
-        while (requests.Pending > 0 && flushing.Elapsed < TimeSpan.FromSeconds(1))
+        while (!drained.IsCompleted && flushing.Elapsed < TimeSpan.FromSeconds(1))
         {
             loop.Dispatch(TimeSpan.FromMilliseconds(10));
         }

@@ -27,9 +27,9 @@ public class ZmqShutdownTests
         }
 
         // libzmq takes up to the high-water mark into the connect-side pipe; the rest waits in the outbox.
-        loop.DispatchUntil(() => source.Pending < 1000, "libzmq taking messages up to its high-water mark");
+        loop.DispatchUntil(() => sender.Pending < 1000, "libzmq taking messages up to its high-water mark");
         loop.Dispatch(TimeSpan.Zero);
-        Assert.InRange(source.Pending, 1, 999);
+        Assert.InRange(sender.Pending, 1, 999);
 
         var closing = PeerThread.Start("closing", () =>
         {

@@ -37,9 +37,10 @@ public class ZmqSourceTests
     [Fact]
     public void Messages_queued_before_subscribe_are_sent_once_subscribed()
     {
+        // A socket that can receive (a send-only one registers at creation: ZmqSendOnlyTests).
         using var bed = new ZmqTestBed();
-        var pull = bed.Socket(ZmqSocketType.Pull);
-        var push = bed.Socket(ZmqSocketType.Push);
+        var pull = bed.Socket(ZmqSocketType.Dealer);
+        var push = bed.Socket(ZmqSocketType.Dealer);
         push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
         var (sender, source) = ZmqSource.Create(bed.Loop, push);
         for (int i = 0; i < 3; i++)

@@ -69,6 +69,32 @@ public sealed class ZmqTestBed : IDisposable
         return (sender, source, observer);
     }
 
+    /// <summary>
+    /// A DEALER peer of a ROUTER at <paramref name="endpoint"/> that has greeted it (a ROUTER can address a peer only
+    /// once it read the peer's first message) and holds at most one message it has not read: the test stalls it by
+    /// not reading.
+    /// </summary>
+    public ZmqSocket StalledPeer(string endpoint, string routingId)
+    {
+        var peer = Socket(ZmqSocketType.Dealer);
+        peer.RoutingId = System.Text.Encoding.UTF8.GetBytes(routingId);
+        peer.ReceiveHighWaterMark = 1;
+        peer.Connect(endpoint);
+        Assert.True(peer.TrySendMultipart(Frames.Of("hello")));
+        return peer;
+    }
+
+    /// <summary>Receives what is waiting on <paramref name="socket"/>, adding each message's last frame (an int) to <paramref name="into"/>; returns the count so far.</summary>
+    public static int ReceiveInts(ZmqSocket socket, List<int> into)
+    {
+        while (socket.TryReceiveMultipart(out byte[][] message))
+        {
+            into.Add(message.Int(message.Length - 1));
+        }
+
+        return into.Count;
+    }
+
     public void Dispose()
     {
         foreach (IDisposable subscription in _subscriptions)

@@ -84,6 +84,10 @@ internal static unsafe partial class Zmq
     [LibraryImport(Library, EntryPoint = "zmq_setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(ZmqSocket socket, int option, void* value, nuint length);
 
+    /// <summary>Starts reporting the socket's events on a PAIR bound at <paramref name="endpoint"/> (inproc only); a null endpoint stops.</summary>
+    [LibraryImport(Library, EntryPoint = "zmq_socket_monitor", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int SocketMonitor(ZmqSocket socket, string? endpoint, int events);
+
     /// <summary>Raw handle: linger is set from ReleaseHandle, just before zmq_close.</summary>
     [LibraryImport(Library, EntryPoint = "zmq_setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(IntPtr socket, int option, void* value, nuint length);

@@ -1,10 +1,13 @@
+using System.Threading.Channels;
+
 namespace Calloop.Rx.ZeroMQ;
 
 /// <summary>
 /// Counts the messages the senders handed over that the socket has not accepted yet: a sender takes a credit per
 /// message, the loop gives it back once libzmq accepted it. Bounded (<see cref="ZmqSourceOptions.OutboxCapacity"/>),
 /// it is the back pressure; counting here rather than bounding the channel keeps the limit exact, covering the
-/// messages in the channel and in the source's outbox alike. Unbounded, it still tells <see cref="ZmqSource.Pending"/>.
+/// messages in the channel and in the source's outbox alike. Unbounded, it still tells <see cref="ZmqSender.Pending"/>
+/// and <see cref="ZmqSender.WhenDrainedAsync"/>.
 /// </summary>
 internal sealed class OutboxLimit
 {
@@ -14,6 +17,9 @@ internal sealed class OutboxLimit
     private readonly int _capacity;
     private int _pending;
     private bool _closed;
+
+    // Made only when someone waits for the outbox to drain, completed (and forgotten) when it does.
+    private TaskCompletionSource? _drained;
 
     public OutboxLimit(EventLoop loop, int? capacity)
     {
@@ -89,7 +95,34 @@ internal sealed class OutboxLimit
                 _pending--;
             }
 
+            if (_pending == 0 && _drained is { } drained)
+            {
+                _drained = null;
+                drained.SetResult();
+            }
+
             Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Completes once nothing is pending; fails if the source ends first, since what was pending is dropped.</summary>
+    public Task WhenDrained()
+    {
+        lock (_lock)
+        {
+            if (_pending == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_closed)
+            {
+                return Task.FromException(Dropped());
+            }
+
+            // Asynchronous continuations: the loop thread completes it, and must not run the awaiter's code inline.
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
         }
     }
 
@@ -99,9 +132,14 @@ internal sealed class OutboxLimit
         lock (_lock)
         {
             _closed = true;
+            _drained?.SetException(Dropped());
+            _drained = null;
             Monitor.PulseAll(_lock);
         }
     }
+
+    private static ChannelClosedException Dropped() =>
+        new("The ZeroMQ source ended with messages that libzmq had not accepted: they were dropped.");
 
     private void WakeAll()
     {

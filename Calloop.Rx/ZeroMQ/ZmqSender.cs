@@ -31,6 +31,30 @@ public sealed class ZmqSender : IDisposable
     /// <summary>The outbox bound (<see cref="ZmqSourceOptions.OutboxCapacity"/>), or null when unbounded.</summary>
     public int? Capacity => _limit.Capacity;
 
+    /// <summary>
+    /// Messages queued through any sender of this source that the socket has not accepted yet (still in the channel
+    /// or the outbox). Thread-safe. At <see cref="Capacity"/>, <see cref="TrySend(IReadOnlyList{byte[]})"/> reports
+    /// <see cref="SendResult.Full"/>. After the source ended, what is counted here was dropped.
+    /// </summary>
+    public int Pending => _limit.Pending;
+
+    /// <summary>
+    /// Waits until <see cref="Pending"/> is 0: everything queued so far, by any sender of this source, was handed to
+    /// libzmq (which may still be transmitting it: close the socket with <see cref="ZmqSocket.Close(TimeSpan)"/>
+    /// to give it time). Thread-safe; completes at once when nothing is pending. The loop thread completes the task,
+    /// but never runs its continuations inline: they run on the thread pool (or the awaiter's synchronization
+    /// context). On the loop thread itself, do not block on it: keep dispatching. Use <c>ToObservable()</c> for an
+    /// <see cref="IObservable{T}"/>.
+    /// </summary>
+    /// <remarks>Messages queued while waiting extend the wait: it ends when the count first reaches 0.</remarks>
+    /// <param name="cancellationToken">Stops waiting (the messages stay queued).</param>
+    /// <returns>
+    /// A task that completes when nothing is pending; that fails with <see cref="ChannelClosedException"/> when the
+    /// source ends first (the pending messages were dropped); or that is cancelled by <paramref name="cancellationToken"/>.
+    /// </returns>
+    public Task WhenDrainedAsync(CancellationToken cancellationToken = default) =>
+        _limit.WhenDrained().WaitAsync(cancellationToken);
+
     /// <summary>Queues a multipart message if there is room. Never blocks.</summary>
     /// <returns>
     /// <see cref="SendResult.Sent"/>; <see cref="SendResult.Full"/> when a bounded outbox is at capacity; or

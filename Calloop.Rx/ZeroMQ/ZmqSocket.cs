@@ -51,6 +51,9 @@ public sealed unsafe class ZmqSocket : SafeHandle
     /// <summary>The socket's type.</summary>
     public ZmqSocketType Type { get; }
 
+    /// <summary>The context the socket was made in (the scope of its <c>inproc://</c> endpoints).</summary>
+    internal ZmqContext Context => _context;
+
     /// <summary>
     /// <c>ZMQ_FD</c>: an fd that becomes readable, edge-triggered, whenever <see cref="Events"/> may have changed.
     /// It is never writable even when the socket is, and it does not carry data. libzmq owns it; see <see cref="OpenFdHandle"/>.
@@ -180,6 +183,19 @@ public sealed unsafe class ZmqSocket : SafeHandle
 
         return buffer.AsSpan(0, (int)length).ToArray();
     }
+
+    /// <summary>
+    /// <c>zmq_socket_monitor</c>: libzmq reports <paramref name="events"/> as two-frame messages on a PAIR socket it
+    /// binds at <paramref name="endpoint"/> (inproc), replacing any earlier monitor. libzmq guards the monitor with
+    /// its own lock (its I/O thread reports through it), so any thread may call this.
+    /// </summary>
+    /// <exception cref="ZmqException">For example <c>ETERM</c> after the context was shut down.</exception>
+    internal void StartMonitor(string endpoint, ZmqMonitorEvents events) =>
+        Check(Zmq.SocketMonitor(this, endpoint, (int)events), "zmq_socket_monitor", endpoint);
+
+    /// <summary><c>zmq_socket_monitor</c> with no endpoint: libzmq reports <see cref="ZmqMonitorEvents.MonitorStopped"/> if asked, and closes its PAIR.</summary>
+    /// <exception cref="ZmqException">For example <c>ETERM</c> after the context was shut down.</exception>
+    internal void StopMonitor() => Check(Zmq.SocketMonitor(this, null, 0), "zmq_socket_monitor", "null");
 
     /// <summary>
     /// A handle on <see cref="Fd"/> for <see cref="EventLoop.Fd(SafeHandle, Interest, Mode)"/>: while it (or the loop's

@@ -1,3 +1,5 @@
+using System.Reactive;
+using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Runtime.InteropServices;
@@ -19,15 +21,23 @@ namespace Calloop.Rx.ZeroMQ;
 /// produce an edge. A message from the channel only joins the outbox and asks for a wake-up, so that a burst is
 /// sent in one go in the next dispatch.</para>
 /// <para>It never blocks the loop: outgoing messages wait in the outbox until <c>ZMQ_EVENTS</c> says the socket is
-/// writable. It is fair: after <see cref="ZmqSourceOptions.BatchLimit"/> messages received (or sent) it pings itself
+/// writable. A message the socket refuses even so (<c>EAGAIN</c> from a ROUTER with <c>ZMQ_ROUTER_MANDATORY</c>
+/// whose peer is stalled while another is not, or from an XPUB with <c>ZMQ_XPUB_NODROP</c> at a subscriber's
+/// high-water mark, since an XPUB always reports writable) waits, without the loop spinning on it, until the next
+/// <c>ZMQ_FD</c> edge (libzmq signals one when a stalled peer drains), the next wake-up, or a retry timer that backs
+/// off from 1 ms to 100 ms. On a ROUTER the outbox keeps one lane per peer (the first frame, the routing id): a
+/// stalled peer holds up only its own messages, the others go on, and each peer's messages keep their order. It
+/// is fair: after <see cref="ZmqSourceOptions.BatchLimit"/> messages received (or sent) it pings itself
 /// and continues in the next dispatch, so a flood cannot starve timers, channels and other fds. Errors are not
 /// retried: a failed send or receive (for example <c>EHOSTUNREACH</c> from a ROUTER with
 /// <c>ZMQ_ROUTER_MANDATORY</c>) ends the source with <c>OnError</c>.</para>
 /// <para>Like every <see cref="LoopSource{T}"/> it is hot and shared: subscribing registers the three inner
 /// sources, several subscribers each get every message, the last disposal unregisters them; messages that arrive
 /// in between stay in libzmq's queue (up to the high-water mark) and are delivered to the next subscriber, and
-/// messages queued before anyone subscribed are sent once someone does. <see cref="LoopSource{T}.Disable"/> pauses
-/// sending and receiving alike.</para>
+/// messages queued before anyone subscribed are sent once someone does. The exception is a send-only socket
+/// (<see cref="ZmqSocketType.Push"/>, <see cref="ZmqSocketType.Pub"/>): it has nothing to receive, so its source
+/// registers at creation and sends without any subscriber, until it ends; subscribe only to learn that it ended.
+/// <see cref="LoopSource{T}.Disable"/> pauses sending and receiving alike.</para>
 /// <para>The socket belongs to the source, but the loop thread may still configure it (connect, bind, subscribe)
 /// between dispatches or from a callback; call <see cref="LoopSource{T}.Update"/> afterwards. Such calls change the
 /// socket's state without an edge on <c>ZMQ_FD</c> (for example a PUSH that connects over inproc becomes writable
@@ -37,8 +47,9 @@ namespace Calloop.Rx.ZeroMQ;
 /// when libzmq fails. Then the senders report <see cref="SendResult.Closed"/> (blocked ones wake up), messages still
 /// in the outbox are dropped, and, unless <see cref="ZmqSourceOptions.LeaveSocketOpen"/>, the socket is closed with
 /// linger 0: what libzmq had accepted but not yet transmitted, and what it had received but nobody took, is dropped
-/// too. Nothing waits, not even a PUSH socket without a peer. Wait for replies or acknowledgements before removing
-/// the source if delivery matters.</para>
+/// too. Nothing waits, not even a PUSH socket without a peer. If delivery matters, wait before removing the source:
+/// for <see cref="ZmqSender.WhenDrainedAsync"/> (libzmq has everything), then close the socket with a linger, or
+/// for the peers' replies or acknowledgements.</para>
 /// </remarks>
 public sealed class ZmqSource : LoopSource<byte[][]>
 {
@@ -51,6 +62,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     private readonly OutboxLimit _limit;
     private readonly bool _leaveSocketOpen;
     private readonly int _batchLimit;
+    private readonly Action _retryNow;
 
     // REQ and REP allow one send or one receive at a time (anything else is EFSM): for them every operation is
     // followed by a fresh ZMQ_EVENTS read. Other sockets send or receive until EAGAIN between two reads.
@@ -58,16 +70,26 @@ public sealed class ZmqSource : LoopSource<byte[][]>
 
     // Loop thread only: messages taken from the channel that the socket has not accepted yet, and what this turn
     // has done (a turn ends when the socket has nothing left for us or when we yield).
-    private readonly Queue<byte[][]> _outbox = new();
+    private readonly ZmqOutbox _outbox;
     private int _receivedThisTurn;
     private int _sentThisTurn;
 
+    // Loop thread only: the timer that retries refused messages if no ZMQ_FD edge comes first, and its next delay.
+    private IDisposable? _retry;
+    private TimeSpan _retryDelay = FirstRetryDelay;
+
     private Connection? _connection;
+
+    // The socket's monitor, if any; s_ended once the source has ended (set by the release, on any thread).
+    private static readonly object s_ended = new();
+    private object? _monitor;
 
     private ZmqSource(EventLoop loop, ZmqSocket socket, ZmqSourceOptions options)
         : base(loop)
     {
         _socket = socket;
+        _outbox = new ZmqOutbox(perPeer: socket.Type == ZmqSocketType.Router);
+        _retryNow = RetryNow;
         _batchLimit = options.BatchLimit;
         _perRound = socket.Type is ZmqSocketType.Req or ZmqSocketType.Rep ? 1 : int.MaxValue;
         _leaveSocketOpen = options.LeaveSocketOpen;
@@ -94,10 +116,14 @@ public sealed class ZmqSource : LoopSource<byte[][]>
         }
     }
 
+    private static TimeSpan FirstRetryDelay => TimeSpan.FromMilliseconds(1);
+
+    private static TimeSpan LastRetryDelay => TimeSpan.FromMilliseconds(100);
+
     /// <summary>Why the merged inner sources woke the drain.</summary>
     private enum Trigger
     {
-        /// <summary>The ping: a (re-)registration, or the continuation of a turn that yielded.</summary>
+        /// <summary>The ping: a (re-)registration, the continuation of a turn that yielded, or a retry.</summary>
         Wake,
 
         /// <summary>The <c>ZMQ_FD</c> edge: <c>ZMQ_EVENTS</c> may have changed.</summary>
@@ -113,11 +139,36 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     internal override string Name => $"ZeroMQ {_socket.Type}";
 
     /// <summary>
-    /// Messages queued through the senders that the socket has not accepted yet (in the channel or the outbox).
-    /// Thread-safe. Once it is 0, libzmq has everything: close with <see cref="ZmqSocket.Close(TimeSpan)"/> to give
-    /// it time to transmit. After the source ended, what is counted here was dropped.
+    /// Starts reporting the socket's connection events (<c>zmq_socket_monitor</c>): connected, accepted, disconnected,
+    /// closed, handshakes, with their endpoints. Call it where the socket may be used: before the loop runs, or on
+    /// the loop thread. The monitor lives as long as this source and ends with it.
     /// </summary>
-    public int Pending => _limit.Pending;
+    /// <param name="events">The kinds to report (default: all).</param>
+    /// <returns>The events, hot, on the loop thread; see <see cref="ZmqMonitor"/>.</returns>
+    /// <exception cref="InvalidOperationException">The socket already has a monitor (libzmq allows one).</exception>
+    /// <exception cref="ObjectDisposedException">The source has ended, or the loop is disposed.</exception>
+    /// <exception cref="ZmqException">libzmq refused (for example <c>ETERM</c>).</exception>
+    public ZmqMonitor Monitor(ZmqMonitorEvents events = ZmqMonitorEvents.All)
+    {
+        object? current = Volatile.Read(ref _monitor);
+        ObjectDisposedException.ThrowIf(current == s_ended, this);
+        if (current is not null)
+        {
+            throw new InvalidOperationException("This socket already has a monitor: libzmq allows one per socket.");
+        }
+
+        ZmqMonitor monitor = ZmqMonitor.Start(Loop, _socket, events);
+        object? raced = Interlocked.CompareExchange(ref _monitor, monitor, null);
+        if (raced is not null)
+        {
+            // The source ended meanwhile (or another monitor won): this one must not outlive it.
+            monitor.Stop();
+            ObjectDisposedException.ThrowIf(raced == s_ended, this);
+            throw new InvalidOperationException("This socket already has a monitor: libzmq allows one per socket.");
+        }
+
+        return monitor;
+    }
 
     /// <summary>The first sender (also returned by <see cref="Create"/>).</summary>
     internal ZmqSender Sender { get; }
@@ -133,6 +184,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     /// <exception cref="ArgumentOutOfRangeException">The batch limit or outbox capacity is less than 1.</exception>
     /// <exception cref="ObjectDisposedException">The loop or the socket is disposed.</exception>
     /// <exception cref="ZmqException">libzmq refused to give the socket's fd.</exception>
+    /// <exception cref="LoopException">A send-only socket's source could not register (it is removed).</exception>
     public static (ZmqSender Sender, ZmqSource Source) Create(EventLoop loop, ZmqSocket socket, ZmqSourceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(loop);
@@ -158,6 +210,21 @@ public sealed class ZmqSource : LoopSource<byte[][]>
             throw;
         }
 
+        if (socket.Type is ZmqSocketType.Push or ZmqSocketType.Pub)
+        {
+            // Nothing will ever be received, so nobody has a reason to subscribe: register now, so the outbox is
+            // sent anyway. This subscription lasts as long as the source; failures reach the other subscribers.
+            try
+            {
+                source.Subscribe(Observer.Create<byte[][]>(static _ => { }, static _ => { }));
+            }
+            catch
+            {
+                source.Remove();
+                throw;
+            }
+        }
+
         return (source.Sender, source);
     }
 
@@ -173,7 +240,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
             .Merge(
                 _wakes.Select(static _ => Trigger.Wake),
                 _readiness.Select(static _ => Trigger.Readiness),
-                _outgoing.Do(_outbox.Enqueue).Select(static _ => Trigger.Outgoing))
+                _outgoing.Do(_outbox.Add).Select(static _ => Trigger.Outgoing))
             .SelectMany(trigger => Drain(trigger, connection))
             .Subscribe(Emit, error => OnFailed(connection, error), () => OnEnded(connection));
         connection.Attach(subscription);
@@ -193,6 +260,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
         Connection? connection = _connection;
         _connection = null;
         connection?.Stop();
+        CancelRetry();
     }
 
     /// <summary>
@@ -210,6 +278,9 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     private protected override void ReleaseResources()
     {
         ReleaseInnerSources();
+
+        // Before the socket closes: libzmq's monitor must stop while its PAIR reader is still open.
+        (Interlocked.Exchange(ref _monitor, s_ended) as ZmqMonitor)?.Stop();
         if (!_leaveSocketOpen)
         {
             // Linger 0 (ZmqSocket sets it on close). If the loop thread is inside a libzmq call right now, the
@@ -223,6 +294,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     /// <summary>Ends the inner sources (senders then report Closed, eventfds are freed) and lets go of the socket's fd.</summary>
     private void ReleaseInnerSources()
     {
+        CancelRetry();
         _limit.Close();
         _wake.Dispose();
         _readiness.Remove();
@@ -254,6 +326,9 @@ public sealed class ZmqSource : LoopSource<byte[][]>
                 break;
         }
 
+        // A wake-up or an edge: the socket may now take what it refused.
+        _outbox.Unpark();
+
         while (!connection.IsStopped)
         {
             if (BatchInterrupted)
@@ -264,7 +339,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
             }
 
             ZmqEvents events = _socket.Events;
-            bool canSend = (events & ZmqEvents.Out) != 0 && _outbox.Count > 0;
+            bool canSend = (events & ZmqEvents.Out) != 0 && _outbox.HasReady;
             bool canReceive = (events & ZmqEvents.In) != 0;
             if (!canSend && !canReceive)
             {
@@ -275,13 +350,30 @@ public sealed class ZmqSource : LoopSource<byte[][]>
             }
 
             int sent = 0;
-            while (canSend && sent < _perRound && _outbox.Count > 0 && _sentThisTurn < _batchLimit
-                && _socket.TrySendMultipart(_outbox.Peek()))
+            bool parked = false;
+            while (canSend && sent < _perRound && _outbox.HasReady && _sentThisTurn < _batchLimit)
             {
-                _outbox.Dequeue();
-                _limit.Give();
-                _sentThisTurn++;
-                sent++;
+                if (_socket.TrySendMultipart(_outbox.Next))
+                {
+                    _outbox.Accepted();
+                    _limit.Give();
+                    _sentThisTurn++;
+                    sent++;
+                    _retryDelay = FirstRetryDelay;
+                }
+                else
+                {
+                    // Writable, yet EAGAIN: this message's peer is full (ROUTER_MANDATORY with another peer free,
+                    // XPUB_NODROP, whose POLLOUT is always set). Trying again at once would spin the loop for as
+                    // long as the peer stalls: set it aside until an edge (the peer drained) or the retry timer.
+                    _outbox.Park();
+                    parked = true;
+                }
+            }
+
+            if (parked)
+            {
+                RetryLater();
             }
 
             int received = 0;
@@ -293,14 +385,36 @@ public sealed class ZmqSource : LoopSource<byte[][]>
                 yield return message;
             }
 
-            if (sent + received == 0)
+            if (sent + received == 0 && !parked)
             {
-                // A batch limit is reached (or libzmq said EAGAIN after all): the ping brings us back after the
+                // A batch limit is reached (or a receive said EAGAIN after all): the ping brings us back after the
                 // other sources had their turn; nothing is lost, the socket and the outbox still hold it.
                 _wake.Send();
                 yield break;
             }
         }
+    }
+
+    /// <summary>Arms the retry timer, unless it is armed; each retry that finds the socket still refusing waits twice as long.</summary>
+    private void RetryLater()
+    {
+        if (_retry is null)
+        {
+            _retry = Loop.Scheduler.Schedule(_retryDelay, _retryNow);
+            _retryDelay = _retryDelay * 2 < LastRetryDelay ? _retryDelay * 2 : LastRetryDelay;
+        }
+    }
+
+    private void RetryNow()
+    {
+        _retry = null;
+        _wake.Send();
+    }
+
+    private void CancelRetry()
+    {
+        _retry?.Dispose();
+        _retry = null;
     }
 
     private void OnFailed(Connection connection, Exception error)

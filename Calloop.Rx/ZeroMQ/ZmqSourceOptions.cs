@@ -20,7 +20,9 @@ public sealed record ZmqSourceOptions
     /// Back pressure: the most messages the <see cref="ZmqSender"/>s may have handed over that the socket has not yet
     /// accepted. At the limit <see cref="ZmqSender.TrySend(IReadOnlyList{byte[]})"/> answers <see cref="SendResult.Full"/>
     /// and <see cref="ZmqSender.Send(IReadOnlyList{byte[]}, CancellationToken)"/> blocks until the loop hands one to
-    /// the socket. Null (the default) for no limit. The socket's own high-water marks apply on top of this.
+    /// the socket. Null (the default) for no limit. The socket's own high-water marks apply on top of this. On a
+    /// ROUTER the bound is shared by all peers' lanes: messages for a stalled peer count against it too, so a
+    /// bounded outbox can fill up with them.
     /// </summary>
     public int? OutboxCapacity { get; init; }
 
