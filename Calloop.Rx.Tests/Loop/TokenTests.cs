@@ -8,8 +8,8 @@ public class TokenTests
     [Fact]
     public void overflow_subid()
     {
-        // calloop panics past sub-id 65,535; here the 65,537th token of one registration throws, which comes out of
-        // Subscribe (the registration is refused) instead of aborting the process.
+        // calloop panics past sub-id 65,535; here the 65,537th token of one registration throws, which reaches the
+        // subscriber as OnError (the registration is refused) instead of aborting the process.
         using var loop = new EventLoop();
         var tokens = new GreedySource(Token.MaxSubId + 1);
         loop.Insert(tokens).Subscribe(new ContractObserver<int>(loop)).Dispose();
@@ -17,8 +17,11 @@ public class TokenTests
 
         var greedy = new GreedySource(Token.MaxSubId + 2);
         LoopSource<int> source = loop.Insert(greedy);
-        Assert.Throws<InvalidOperationException>(() => source.Subscribe(new ContractObserver<int>(loop)));
+        var observer = new ContractObserver<int>(loop);
+        using IDisposable subscription = source.Subscribe(observer);
         Assert.False(source.IsActive);
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.IsType<InvalidOperationException>(observer.Error);
     }
 
     /// <summary>Takes <c>count</c> tokens when registered, and no fd.</summary>

@@ -83,11 +83,8 @@ public sealed class ZmqMonitor : IObservable<ZmqMonitorEvent>
             // The context is shut down or the socket closed: libzmq has already stopped the monitor.
         }
 
-        // While the loop is being disposed its teardown ends the event source (and Remove would throw).
-        if (!_source.Loop.IsDisposed)
-        {
-            _source.Remove();
-        }
+        // Also during the loop's disposal: the completion is then delivered by its teardown.
+        _source.Remove();
 
         _pair.Dispose();
     }
