@@ -47,6 +47,7 @@ public sealed partial class EventLoop : IDisposable
 
     /// <summary>Creates a loop on the real monotonic clock.</summary>
     /// <exception cref="LoopException">epoll or the waker eventfd could not be created.</exception>
+    /// <exception cref="PlatformNotSupportedException">The operating system is not Linux.</exception>
     public EventLoop()
         : this(LoopClock.Real)
     {
@@ -54,9 +55,11 @@ public sealed partial class EventLoop : IDisposable
 
     /// <summary>Creates a loop on the given clock: <see cref="LoopClock.Real"/>, or <see cref="LoopClock.Virtual(DateTimeOffset)"/> for deterministic tests.</summary>
     /// <exception cref="LoopException">epoll or the waker eventfd could not be created.</exception>
+    /// <exception cref="PlatformNotSupportedException">The operating system is not Linux.</exception>
     public EventLoop(LoopClock clock)
     {
         ArgumentNullException.ThrowIfNull(clock);
+        LoopPlatform.ThrowIfUnsupported(OperatingSystem.IsLinux());
         IsVirtual = clock.IsVirtual;
         _originTimestamp = Stopwatch.GetTimestamp();
         _anchor = clock.IsVirtual ? clock.Start : DateTimeOffset.UtcNow;
