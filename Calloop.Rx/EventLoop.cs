@@ -227,6 +227,7 @@ public sealed partial class EventLoop : IDisposable
             _disposed = true;
         }
 
+        _disposal.Cancel();
         if (TryEnterDispatch())
         {
             try
