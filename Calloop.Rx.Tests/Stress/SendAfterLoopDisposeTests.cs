@@ -159,8 +159,9 @@ public class SendAfterLoopDisposeTests
             (_hold, PingSource holds) = Loop.Ping();
             holds.Subscribe(_ =>
             {
+                // Held past any of the test's own waits, so that none of them can pass thanks to a teardown.
                 _inCallback.Set();
-                _release.Wait(LoopExtensions.Patience);
+                _release.Wait(3 * LoopExtensions.Patience);
             });
             _dispatcher = new Thread(() => RunUntilDisposed(Loop)) { IsBackground = true, Name = "held dispatcher" };
             _dispatcher.Start();
