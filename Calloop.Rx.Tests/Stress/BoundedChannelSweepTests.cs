@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Stress;
 
@@ -6,7 +7,8 @@ namespace Calloop.Rx.Tests.Stress;
 /// Bounded channels across every capacity from 1 to past four batch limits: room must come back once messages are
 /// delivered, whatever the capacity's relation to the per-dispatch batch limit (1024) and to the refill of the
 /// queue's double buffer. A capacity at which the loop stops reading exactly at the end of a buffer used to jam
-/// for good (1024, 2048, ...: room was given back only on the next refill, which nothing triggered).
+/// for good (1024, 2048, ...: room was given back only on the next refill, which nothing triggered). An unbounded
+/// channel is swept around the same boundaries, where a dispatch must leave the rest queued for the next one.
 /// </summary>
 public class BoundedChannelSweepTests
 {
@@ -195,6 +197,36 @@ public class BoundedChannelSweepTests
         Assert.All(errors, Assert.Null);
         Assert.Null(observer.Violation);
         Assert.All(observer.Next, next => Assert.Equal(perProducer, next));
+    }
+
+    [Fact]
+    public void UnboundedChannel_AroundBatchLimitMultiples_EachDispatchDeliversOneBatch_AndTheNextDoesNotWait()
+    {
+        using var loop = new EventLoop();
+        const int Batch = ChannelSource<int>.BatchLimit;
+        int[] counts = [1, Batch - 1, Batch, Batch + 1, (2 * Batch) - 1, 2 * Batch, (2 * Batch) + 1, (3 * Batch) + 5];
+        foreach (int count in counts)
+        {
+            var (sender, messages) = loop.Channel<int>();
+            var observer = new InOrderObserver(count) { Sent = count };
+            using IDisposable subscription = messages.Subscribe(observer);
+            for (int i = 0; i < count; i++)
+            {
+                sender.Send(i);
+            }
+
+            sender.Dispose();
+            for (int delivered = 0; delivered < count;)
+            {
+                // A long timeout: a dispatch that left messages behind must have queued the source again, or this waits in vain.
+                loop.Dispatch(LoopExtensions.Patience);
+                Assert.Equal(Math.Min(count, delivered + Batch), observer.Received);
+                delivered = observer.Received;
+            }
+
+            // The completion comes with the last batch: every sender is gone and the queue is empty.
+            observer.AssertCompleteAndInOrder();
+        }
     }
 
     /// <summary>
