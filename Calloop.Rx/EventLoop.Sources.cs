@@ -6,6 +6,11 @@ namespace Calloop.Rx;
 
 public sealed partial class EventLoop
 {
+    // Cancelled by Dispose itself, not by the teardown (which may wait for another thread's dispatch to finish), so
+    // that senders blocked for room in a bounded channel learn at once that the loop is gone. Never disposed: it owns
+    // no timer and no wait handle, and a sender may still register with it after the teardown.
+    private readonly CancellationTokenSource _disposal = new();
+
     /// <summary>Readiness of a raw fd. The caller keeps the fd open until the source is unregistered.</summary>
     /// <exception cref="LoopException">The fd is not open (EBADF), checked now; an fd the kernel refuses is reported by <c>Subscribe</c>.</exception>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
@@ -120,6 +125,12 @@ public sealed partial class EventLoop
 
         return fd;
     }
+
+    /// <summary>
+    /// Cancelled on the thread that calls <see cref="Dispose"/>, after <see cref="IsDisposed"/> became true and before
+    /// <see cref="Dispose"/> returns, whether the teardown runs there or is left to a dispatch in progress.
+    /// </summary>
+    internal CancellationToken DisposalToken => _disposal.Token;
 
     /// <summary>Admits a new source: one that owns OS resources is tracked until it ends, so disposal releases them.</summary>
     /// <exception cref="ObjectDisposedException">The loop is disposed (the caller releases what the source holds).</exception>

@@ -232,6 +232,7 @@ public sealed partial class EventLoop : IDisposable
             _disposed = true;
         }
 
+        _disposal.Cancel();
         if (!TryTearDown())
         {
             WakeUp();

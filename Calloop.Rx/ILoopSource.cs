@@ -6,7 +6,7 @@ internal interface ILoopSource
     /// <summary>The current registration's token (sub-id 0); default while inactive.</summary>
     Token Token { get; }
 
-    /// <summary>Whether the source holds state that loop disposal must close (senders to refuse, signal handlers) from creation until it ends.</summary>
+    /// <summary>Whether the source holds OS resources that loop disposal must release (an owned socket) from creation until it ends.</summary>
     bool OwnsResources { get; }
 
     /// <summary>1 + the source's id in the loop's table of sources to tear down, 0 when not in it (guarded by the gate).</summary>

@@ -103,7 +103,11 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     int ILoopSource.TrackedSlot { get; set; }
 
-    /// <summary>Whether the source holds state from creation until it ends (senders that must learn it is closed, signal handlers), so loop disposal must reach it even while unsubscribed.</summary>
+    /// <summary>
+    /// Whether the source holds OS resources from creation until it ends (a socket it owns), so loop disposal must
+    /// reach it even while unsubscribed. Other sources are reachable from the loop only while registered, so one
+    /// nobody subscribes to is collected with its senders; those learn of the loop's disposal from the loop itself.
+    /// </summary>
     private protected virtual bool OwnsResources => false;
 
     /// <summary>Whether the source needs a token (a slab slot) for epoll events; timers do not.</summary>

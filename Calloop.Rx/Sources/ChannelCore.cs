@@ -8,7 +8,7 @@ internal sealed class ChannelCore<T>
     public ChannelCore(EventLoop loop, int capacity)
     {
         Capacity = capacity;
-        Queue = new MessageQueue<T>(capacity);
+        Queue = new MessageQueue<T>(loop, capacity);
         Source = new ChannelSource<T>(loop, this);
     }
 

@@ -29,8 +29,6 @@ public sealed class ChannelSource<T> : LoopSource<T>
 
     internal override string Name => "Channel";
 
-    private protected override bool OwnsResources => true;
-
     private protected override bool UsesToken => false;
 
     private protected override void Arm() => Notifier.ArmLocked();

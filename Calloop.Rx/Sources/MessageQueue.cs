@@ -15,8 +15,10 @@ namespace Calloop.Rx;
 /// <c>channel</c> workload ran at about a third of the C anchor's rate with it.</para>
 /// <para>The lock is a <see cref="SpinLock"/>: it only ever guards an append or a swap, and it costs ~5 ns where a
 /// monitor or <see cref="Lock"/> cost 10-18 ns here, most of a send. For a bounded queue every message not yet
-/// taken by the loop counts against the capacity; senders waiting for room block on a separate monitor, pulsed when
-/// the loop takes messages.</para>
+/// delivered counts against the capacity, and room comes back with each delivered batch (<see cref="Advance"/>), not
+/// at the next swap: the next swap may never come if the loop stops reading exactly at the end of a batch. Senders
+/// waiting for room block on a separate monitor, pulsed when room comes back, when either side closes, and when the
+/// loop is disposed.</para>
 /// <para>The loop reads a batch as a span and moves its cursor once per batch: a cursor written per message shared a
 /// cache line with the count the producer writes per message, and that ping-pong between the cores cost more than
 /// the rest of the delivery. The producers' array grows through <see cref="ArrayPool{T}.Shared"/>, so a burst of
@@ -24,7 +26,10 @@ namespace Calloop.Rx;
 /// </remarks>
 internal sealed class MessageQueue<T>
 {
+    private static readonly Action<object?> WakeWaitersCallback = static state => ((MessageQueue<T>)state!).WakeWaiters();
+
     private readonly object _roomLock = new();
+    private readonly EventLoop _loop;
     private readonly int _capacity;
     private SpinLock _lock = new(enableThreadOwnerTracking: false);
     private T[] _incoming = new T[64];
@@ -37,20 +42,28 @@ internal sealed class MessageQueue<T>
     private volatile bool _writerClosed;
     private volatile bool _readerClosed;
 
+    /// <param name="loop">The loop that reads the queue: once it is disposed, writes report Closed.</param>
     /// <param name="capacity">0 for unbounded.</param>
-    public MessageQueue(int capacity) => _capacity = capacity;
+    public MessageQueue(EventLoop loop, int capacity)
+    {
+        _loop = loop;
+        _capacity = capacity;
+    }
 
     /// <summary>Loop thread: whether messages remain after the last <see cref="Advance"/> (a hint when producers run).</summary>
     public bool HasMore => _cursor < _outgoingCount || Volatile.Read(ref _incomingCount) > 0;
 
-    /// <summary>Any thread: appends <paramref name="item"/> unless full or closed.</summary>
+    /// <summary>Any thread: appends <paramref name="item"/> unless full or closed (a closed side, or the loop disposed).</summary>
     public SendResult TryWrite(T item)
     {
         bool taken = false;
         try
         {
             _lock.Enter(ref taken);
-            if (_readerClosed || _writerClosed)
+
+            // The loop's flag, not a message from its teardown: a write that starts after Dispose returned must be
+            // refused even while teardown waits for another thread's dispatch, and the loop need not reach the queue.
+            if (_readerClosed || _writerClosed || _loop.IsDisposed)
             {
                 return SendResult.Closed;
             }
@@ -72,45 +85,41 @@ internal sealed class MessageQueue<T>
         }
     }
 
-    /// <summary>Any thread but the loop's: appends <paramref name="item"/>, waiting while a bounded queue is full.</summary>
+    /// <summary>
+    /// Any thread but the loop's: appends <paramref name="item"/>, waiting while a bounded queue is full. Returns
+    /// Closed when either side closes or the loop is disposed meanwhile, also if that happens while it waits.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while the queue was full.</exception>
     public SendResult Write(T item, CancellationToken cancellationToken)
     {
-        CancellationTokenRegistration registration = default;
-        try
+        // Registered before the first look for room: a cancellation or a loop disposal after this point pulses the
+        // monitor (its callback waits for the monitor, so it cannot slip in between a look and the wait), and one
+        // before it is seen by the look itself. The loop reaches this queue only while a sender waits here.
+        using CancellationTokenRegistration cancelled = cancellationToken.UnsafeRegister(WakeWaitersCallback, this);
+        using CancellationTokenRegistration disposed = _loop.DisposalToken.UnsafeRegister(WakeWaitersCallback, this);
+        lock (_roomLock)
         {
-            lock (_roomLock)
+            // Counted before looking for room: the loop reads the count under the spin lock after it made room,
+            // so either this sender sees that room or the loop sees this sender and pulses.
+            _waiters++;
+            try
             {
-                // Counted before looking for room: the loop reads the count under the spin lock after it made room,
-                // so either this sender sees that room or the loop sees this sender and pulses.
-                _waiters++;
-                try
+                while (true)
                 {
-                    while (true)
+                    SendResult result = TryWrite(item);
+                    if (result != SendResult.Full)
                     {
-                        SendResult result = TryWrite(item);
-                        if (result != SendResult.Full)
-                        {
-                            return result;
-                        }
-
-                        cancellationToken.ThrowIfCancellationRequested();
-                        if (cancellationToken.CanBeCanceled && registration == default)
-                        {
-                            registration = cancellationToken.Register(static state => ((MessageQueue<T>)state!).WakeWaiters(), this);
-                        }
-
-                        Monitor.Wait(_roomLock);
+                        return result;
                     }
-                }
-                finally
-                {
-                    _waiters--;
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Monitor.Wait(_roomLock);
                 }
             }
-        }
-        finally
-        {
-            registration.Dispose();
+            finally
+            {
+                _waiters--;
+            }
         }
     }
 
@@ -129,7 +138,7 @@ internal sealed class MessageQueue<T>
         return new ReadOnlySpan<T>(_outgoing, _cursor, Math.Min(max, _outgoingCount - _cursor));
     }
 
-    /// <summary>Loop thread: the first <paramref name="count"/> messages of the last <see cref="Peek"/> were delivered.</summary>
+    /// <summary>Loop thread: the first <paramref name="count"/> messages of the last <see cref="Peek"/> were delivered; a bounded queue has room for as many more.</summary>
     public void Advance(int count)
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
@@ -138,6 +147,10 @@ internal sealed class MessageQueue<T>
         }
 
         _cursor += count;
+        if (_capacity > 0 && count > 0)
+        {
+            GiveBackRoom(count);
+        }
     }
 
     /// <summary>Loop thread, after <see cref="Peek"/> came back empty: whether every sender is gone and nothing is left.</summary>
@@ -197,23 +210,43 @@ internal sealed class MessageQueue<T>
 
         _incoming[_incomingCount] = item;
         Volatile.Write(ref _incomingCount, _incomingCount + 1);
-        _undelivered++;
+        if (_capacity > 0)
+        {
+            _undelivered++;
+        }
     }
 
     private bool Refill()
+    {
+        bool taken = false;
+        try
+        {
+            _lock.Enter(ref taken);
+            (_incoming, _outgoing) = (_outgoing, _incoming);
+            _outgoingCount = _incomingCount;
+            _incomingCount = 0;
+            _cursor = 0;
+        }
+        finally
+        {
+            if (taken)
+            {
+                _lock.Exit(useMemoryBarrier: false);
+            }
+        }
+
+        return _outgoingCount > 0;
+    }
+
+    /// <summary>Loop thread: <paramref name="count"/> delivered messages no longer count against the capacity; wakes blocked senders.</summary>
+    private void GiveBackRoom(int count)
     {
         bool waiters;
         bool taken = false;
         try
         {
             _lock.Enter(ref taken);
-
-            // What the loop has taken since the last refill no longer counts against the capacity.
-            _undelivered -= _outgoingCount;
-            (_incoming, _outgoing) = (_outgoing, _incoming);
-            _outgoingCount = _incomingCount;
-            _incomingCount = 0;
-            _cursor = 0;
+            _undelivered -= count;
             waiters = _waiters > 0;
         }
         finally
@@ -228,8 +261,6 @@ internal sealed class MessageQueue<T>
         {
             WakeWaiters();
         }
-
-        return _outgoingCount > 0;
     }
 
     private void WakeWaiters()

@@ -26,11 +26,13 @@ internal sealed class Notifier(EventLoop loop, ILoopSource source)
 
     /// <summary>
     /// Any thread: queues the source for the loop unless it is queued already; a source that is not registered (no
-    /// subscriber, or disabled) keeps the signal pending instead, so it does not wake the loop. False once closed.
+    /// subscriber, or disabled) keeps the signal pending instead, so it does not wake the loop. False once closed or
+    /// once the loop is disposed (read from the loop, so that a source nobody subscribes to need not be reachable
+    /// from the loop to learn it, and so that a signal after Dispose returned is refused even before the teardown).
     /// </summary>
     public bool Signal()
     {
-        if (_closed)
+        if (_closed || loop.IsDisposed)
         {
             return false;
         }

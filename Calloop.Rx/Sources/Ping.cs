@@ -22,7 +22,7 @@ public sealed class Ping : IDisposable
     }
 
     /// <summary>Wakes the source; pings before a dispatch coalesce into one event. Never blocks.</summary>
-    /// <returns>False if this sender is disposed or the source is gone (removed, or the loop disposed).</returns>
+    /// <returns>False if this sender is disposed or the source is gone (removed, or the loop disposed: from the moment <see cref="EventLoop.Dispose"/> returns, on any thread).</returns>
     public bool Send() => Volatile.Read(ref _disposed) == 0 && _source.Send();
 
     /// <summary>Another sender for the same source; the source completes only when all are disposed.</summary>

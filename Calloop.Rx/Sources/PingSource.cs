@@ -21,8 +21,6 @@ public sealed class PingSource : LoopSource<Unit>
 
     internal override string Name => "Ping";
 
-    private protected override bool OwnsResources => true;
-
     private protected override bool UsesToken => false;
 
     /// <summary>Any thread: records a ping and queues the source. False once the source has ended.</summary>

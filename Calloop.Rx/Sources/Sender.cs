@@ -14,16 +14,16 @@ public sealed class Sender<T> : IDisposable
     internal Sender(ChannelCore<T> core) => _core = core;
 
     /// <summary>Queues a message. Never blocks.</summary>
-    /// <returns><see cref="SendResult.Sent"/>, or <see cref="SendResult.Closed"/> if this sender is disposed or the receiving side is gone.</returns>
+    /// <returns><see cref="SendResult.Sent"/>, or <see cref="SendResult.Closed"/> if this sender is disposed, the receiving side is gone or the loop is disposed (from the moment <see cref="EventLoop.Dispose"/> returns, on any thread).</returns>
     public SendResult TrySend(T item) => Volatile.Read(ref _disposed) != 0 ? SendResult.Closed : _core.TrySend(item);
 
     /// <summary>Queues a message. Never blocks.</summary>
-    /// <exception cref="ChannelClosedException">This sender is disposed or the receiving side is gone.</exception>
+    /// <exception cref="ChannelClosedException">This sender is disposed, the receiving side is gone or the loop is disposed.</exception>
     public void Send(T item)
     {
         if (TrySend(item) != SendResult.Sent)
         {
-            throw new ChannelClosedException("The channel is closed: the sender was disposed or the receiving source is gone.");
+            throw new ChannelClosedException("The channel is closed: the sender was disposed, the receiving source is gone or the loop is disposed.");
         }
     }
 

@@ -74,16 +74,25 @@ public sealed class SignalSource : LoopSource<SignalEvent>
         }
     }
 
-    private protected override bool OwnsResources => true;
-
     private protected override bool UsesToken => false;
 
     private protected override void Arm()
     {
         _notifier.ArmLocked();
-        foreach (int number in _signals)
+        try
         {
-            Register(number);
+            foreach (int number in _signals)
+            {
+                Register(number);
+            }
+        }
+        catch
+        {
+            // A refused registration leaves the source inactive, and an inactive source is not reachable from the
+            // loop's disposal: nothing may stay taken over.
+            UnregisterAll();
+            _notifier.DisarmLocked();
+            throw;
         }
     }
 
