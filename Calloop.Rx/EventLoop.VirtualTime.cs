@@ -17,7 +17,7 @@ public sealed partial class EventLoop
     public void AdvanceBy(TimeSpan delta)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(delta, TimeSpan.Zero);
-        AdvanceTo(Now + delta);
+        AdvanceTo(delta >= DateTimeOffset.MaxValue - Now ? DateTimeOffset.MaxValue : Now + delta);
     }
 
     /// <summary>Virtual clock only: moves time forward to <paramref name="target"/>; see <see cref="AdvanceBy(TimeSpan)"/>.</summary>
@@ -64,7 +64,8 @@ public sealed partial class EventLoop
                 // moves on, as it would on the real clock: the next deadline is never reached while work is ready.
                 if (settled && !ready && _phase == Phase.None)
                 {
-                    if (next > to)
+                    // long.MaxValue: no timer, or only ones that never fire (even when the target is "forever").
+                    if (next > to || next == long.MaxValue)
                     {
                         break;
                     }

@@ -48,7 +48,7 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return ScheduleAt(new ScheduledAction<TState>(_loop, state, action), Math.Max(_loop.ToTicks(dueTime), 0));
+        return ScheduleAt(new ScheduledAction<TState>(_loop, state, action), _loop.ToTicks(dueTime));
     }
 
     /// <summary>Runs <paramref name="action"/> every <paramref name="period"/>, threading the state; runs never overlap and do not drift.</summary>

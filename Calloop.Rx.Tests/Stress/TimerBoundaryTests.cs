@@ -95,6 +95,19 @@ public class TimerBoundaryTests
     }
 
     [Fact]
+    public void AdvanceBy_TimeSpanMaxValue_SaturatesAtTheEndOfTime()
+    {
+        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        int fired = 0;
+        loop.Timer(TimeSpan.FromDays(365 * 1000)).Subscribe(_ => fired++);
+
+        loop.AdvanceBy(TimeSpan.MaxValue);
+
+        Assert.Equal(1, fired);
+        Assert.Equal(DateTimeOffset.MaxValue, loop.Now);
+    }
+
+    [Fact]
     public void AdvanceTo_DateTimeOffsetMaxValue_ReturnsInsteadOfSpinning()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));

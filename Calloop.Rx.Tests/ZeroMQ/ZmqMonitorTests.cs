@@ -86,11 +86,13 @@ public class ZmqMonitorTests
         var loop = new EventLoop();
         var router = new ZmqSocket(context, ZmqSocketType.Router);
         router.Bind("tcp://127.0.0.1:*");
-        var peer = new ZmqSocket(context, ZmqSocketType.Dealer);
-        peer.Connect(router.LastEndpoint);
         var (_, source) = ZmqSource.Create(loop, router);
         var events = new ContractObserver<ZmqMonitorEvent>(loop);
         source.Monitor().Subscribe(events);
+
+        // Connected once the monitor watches, so that the handshake cannot happen unseen before it.
+        var peer = new ZmqSocket(context, ZmqSocketType.Dealer);
+        peer.Connect(router.LastEndpoint);
         loop.DispatchUntil(() => Has(events, ZmqMonitorEvents.HandshakeSucceeded), "the handshake");
 
         // Every socket closes and the context terminates: nothing may wait on the monitor's PAIR.
