@@ -11,9 +11,9 @@ namespace Calloop.Rx.Tests.Async;
 /// </summary>
 public class AsyncFdDisposeRaceTests
 {
-    // The defect showed within 3 to about 3,000 rounds; each round costs a thread start, so the budget bounds the test.
-    private const int MaxRounds = 4000;
-    private static readonly TimeSpan RaceBudget = TimeSpan.FromSeconds(1.5);
+    // Before the fix, the reads blocked within a few to a few thousand rounds (a round takes about 0.5 ms); the budget bounds the test.
+    private const int MaxRounds = 5000;
+    private static readonly TimeSpan RaceBudget = TimeSpan.FromSeconds(2);
 
     [Fact]
     public void ReadAsync_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
@@ -58,10 +58,15 @@ public class AsyncFdDisposeRaceTests
                 {
                     start.SignalAndWait();
                     Volatile.Write(ref outcome, operation(fd));
+
+                    // An outcome known without the loop (failed at once) must not wait out the dispatch's timeout.
+                    loop.WakeUp();
                 });
                 racer.Start();
                 start.SignalAndWait();
 
+                // Varying how long the racer has to get going sweeps Dispose across every step of the operation.
+                Thread.SpinWait(round % 64 * 64);
                 fd.Dispose();
                 loop.DispatchUntil(() => Volatile.Read(ref outcome) is { IsCompleted: true }, $"the operation racing Dispose (round {round}) to finish");
 
