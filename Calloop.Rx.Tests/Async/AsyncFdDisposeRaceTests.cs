@@ -13,7 +13,7 @@ public class AsyncFdDisposeRaceTests
 {
     // Before the fix, the reads blocked within a few to a few thousand rounds (a round takes about 0.5 ms); the budget bounds the test.
     private const int MaxRounds = 5000;
-    private static readonly TimeSpan RaceBudget = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan RaceBudget = TimeSpan.FromSeconds(1);
 
     [Fact]
     public void ReadAsync_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>

@@ -164,7 +164,12 @@ public class ExecutionContextTests
             suppressed = loop.TimeProvider.CreateTimer(_ => fired++, null, second, second);
         }
 
-        loop.AdvanceBy(second);
+        // Warm-up: first calls and tiered compilation out of the way.
+        for (int i = 0; i < 100; i++)
+        {
+            loop.AdvanceBy(second);
+        }
+
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
@@ -173,7 +178,7 @@ public class ExecutionContextTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         suppressed.Dispose();
-        Assert.Equal(2002, fired);
+        Assert.Equal(2200, fired);
         Assert.True(allocated < 1000, $"2000 timer firings allocated {allocated} bytes");
     }
 
