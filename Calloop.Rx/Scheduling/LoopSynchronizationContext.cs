@@ -67,7 +67,7 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
     /// <summary>Returns this instance: the context has no per-copy state.</summary>
     public override SynchronizationContext CreateCopy() => this;
 
-    /// <summary>A callback handed over from another thread, with the <see cref="ExecutionContext"/> it must run in.</summary>
+    /// <summary>A callback queued for the loop, with the <see cref="ExecutionContext"/> of the code that queued it, which it must run in.</summary>
     private abstract class HandedOverCallback(SendOrPostCallback callback, object? state) : WorkItem
     {
         private readonly ExecutionContext _context = CallbackContext.Capture();
