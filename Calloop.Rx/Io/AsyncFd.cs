@@ -138,6 +138,12 @@ public sealed class AsyncFd : IDisposable
     /// Unregisters the fd, fails pending operations with <see cref="ObjectDisposedException"/> (their awaiters continue
     /// on the loop), and restores the fd's blocking flag. Does not close the fd. Idempotent; callable from any thread.
     /// </summary>
+    /// <remarks>
+    /// Racing an operation started on another thread, the operation either completed before (its read or write was
+    /// made while the fd was non-blocking) or fails with <see cref="ObjectDisposedException"/>; it never blocks and
+    /// never makes a call on the fd once <see cref="Dispose"/> has returned. The same holds for the synchronous
+    /// <c>Read</c>/<c>Write</c> of <see cref="AsStream"/>.
+    /// </remarks>
     public void Dispose()
     {
         lock (Gate)
@@ -150,7 +156,8 @@ public sealed class AsyncFd : IDisposable
             _disposed = true;
         }
 
-        // Pending operations end first, so that no retry can run on the fd once it is blocking again.
+        // No call on the fd is in flight (each runs under the lock) and none starts now; pending operations end
+        // first, so that no retry can run on the fd once it is blocking again.
         _read.Abort(DisposedException());
         _write.Abort(DisposedException());
         _subscription.Dispose();
@@ -174,23 +181,27 @@ public sealed class AsyncFd : IDisposable
 
     private bool TryNow(bool read, Span<byte> readBuffer, ReadOnlySpan<byte> writeBuffer, out int count)
     {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        while (true)
+        // Under the lock, like the operations' attempts: Dispose cannot make the fd blocking while the call runs.
+        lock (Gate)
         {
-            count = read ? FdIo.Read(Fd, readBuffer, out int errno) : FdIo.Write(Fd, writeBuffer, out errno);
-            if (count >= 0)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            while (true)
             {
-                return true;
-            }
+                count = read ? FdIo.Read(Fd, readBuffer, out int errno) : FdIo.Write(Fd, writeBuffer, out errno);
+                if (count >= 0)
+                {
+                    return true;
+                }
 
-            if (errno == Sys.EAGAIN)
-            {
-                return false;
-            }
+                if (errno == Sys.EAGAIN)
+                {
+                    return false;
+                }
 
-            if (errno != Sys.EINTR)
-            {
-                throw new LoopException(read ? "read" : "write", errno, Fd, nameof(AsyncFd));
+                if (errno != Sys.EINTR)
+                {
+                    throw new LoopException(read ? "read" : "write", errno, Fd, nameof(AsyncFd));
+                }
             }
         }
     }

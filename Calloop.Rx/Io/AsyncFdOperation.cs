@@ -9,13 +9,16 @@ namespace Calloop.Rx;
 /// <see cref="ValueTask"/> is backed by this reusable object, so a read or write that has to wait allocates nothing.
 /// </summary>
 /// <remarks>
-/// <para>Life of an operation: Idle → Starting (the caller tries the non-blocking call) → Pending (EAGAIN: waiting
-/// for the loop's readiness event, which retries the call on the loop thread) → Completed (outcome known, this item
-/// queued on the loop) → Signalled (continuation invoked in the actions phase) → Idle once the awaiter took the result.</para>
-/// <para>Readiness is edge-triggered, so <see cref="Epoch"/> counts events: an attempt that saw EAGAIN only waits if
-/// no event arrived since it started (otherwise it retries). A readiness wait (<c>ReadableAsync</c>/<c>WritableAsync</c>)
-/// "attempts" with a zero-timeout poll(2), so it reports the fd's state now rather than a remembered edge. All state
-/// is guarded by the owner's lock.</para>
+/// <para>Life of an operation: Idle → Pending (the caller's non-blocking call said EAGAIN: waiting for the loop's
+/// readiness event, which retries the call on the loop thread) → Completed (outcome known, this item queued on the
+/// loop) → Signalled (continuation invoked in the actions phase) → Idle once the awaiter took the result.</para>
+/// <para>All state is guarded by the owner's lock, and every call on the fd (the caller's first attempt and the
+/// loop's retries) is made under it. So <see cref="AsyncFd.Dispose"/>, which takes the lock before it restores the
+/// blocking flag, never finds an attempt in flight: an operation that loses the race faults with
+/// <see cref="ObjectDisposedException"/> and none can block. It also means readiness needs no bookkeeping although
+/// it is edge-triggered: an edge arriving during the attempt waits for the lock and then retries the now pending
+/// operation. A readiness wait (<c>ReadableAsync</c>/<c>WritableAsync</c>) "attempts" with a zero-timeout poll(2), so
+/// it reports the fd's state now rather than a remembered edge.</para>
 /// <para>An awaiter on the loop thread with the loop's context is continued directly by the completion (which already
 /// runs on the loop, in an actions phase, with that context current) instead of through a <c>Post</c>: that is what
 /// keeps the steady state allocation-free. An awaiter on another thread without a context continues on the thread pool.</para>
@@ -35,7 +38,6 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
     private Exception? _error;
     private CancellationToken _cancellationToken;
     private CancellationTokenRegistration _registration;
-    private long _epoch;
 
     internal AsyncFdOperation(AsyncFd owner, bool isRead)
     {
@@ -46,16 +48,12 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
     private enum State
     {
         Idle,
-        Starting,
         Pending,
         Completed,
         Signalled,
     }
 
     private string Direction => _isRead ? "read" : "write";
-
-    /// <summary>Readiness events seen for this direction.</summary>
-    private long Epoch => Volatile.Read(ref _epoch);
 
     /// <summary>Starts a read (into <paramref name="readBuffer"/>) or a write (of <paramref name="writeBuffer"/>).</summary>
     internal ValueTask<int> Start(Memory<byte> readBuffer, ReadOnlyMemory<byte> writeBuffer, CancellationToken cancellationToken)
@@ -87,7 +85,7 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
     private short? StartCore(bool waitOnly, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeBuffer, CancellationToken cancellationToken, out int result, out Exception? error)
     {
         result = 0;
-        error = null;
+        short version;
         lock (_owner.Gate)
         {
             if (_owner.IsDisposedLocked)
@@ -101,55 +99,29 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
                 throw new InvalidOperationException($"A {Direction} is already in progress on this AsyncFd: one read and one write may run at a time.");
             }
 
-            _state = State.Starting;
+            // The attempt runs under the lock: Dispose cannot restore the blocking flag (nor the owner get the fd
+            // back) while it is in flight, and a readiness event that arrives meanwhile waits for it and then sees
+            // the operation pending, so no edge is lost between the EAGAIN and the wait.
             _waitOnly = waitOnly;
             _readBuffer = readBuffer;
             _writeBuffer = writeBuffer;
-        }
-
-        while (true)
-        {
-            long epoch = Epoch;
             int n = Attempt(out int errno);
-            if (n >= 0 || errno != Sys.EAGAIN)
+            error = n >= 0 ? null
+                : errno != Sys.EAGAIN ? Error(errno)
+                : _owner.SourceError ?? (_owner.Loop.TryTrackAsyncWork(this) ? null : LoopDisposed());
+            if (n >= 0 || error is not null)
             {
-                lock (_owner.Gate)
-                {
-                    Clear();
-                    _state = State.Idle;
-                }
-
+                Clear();
                 result = n;
-                error = n >= 0 ? null : Error(errno);
                 return null;
             }
 
-            lock (_owner.Gate)
-            {
-                if (Epoch != epoch)
-                {
-                    // Readiness arrived while we were trying: it may be the edge we would otherwise wait for.
-                    continue;
-                }
-
-                error = _owner.IsDisposedLocked ? AsyncFd.DisposedException()
-                    : _owner.SourceError ?? (_owner.Loop.TryTrackAsyncWork(this) ? null : LoopDisposed());
-                if (error is not null)
-                {
-                    Clear();
-                    _state = State.Idle;
-                    return null;
-                }
-
-                _core.Reset();
-                _cancellationToken = cancellationToken;
-                _state = State.Pending;
-            }
-
-            break;
+            _core.Reset();
+            _cancellationToken = cancellationToken;
+            _state = State.Pending;
+            version = _core.Version;
         }
 
-        short version = _core.Version;
         if (cancellationToken.CanBeCanceled)
         {
             // Registered outside the lock: an already-cancelled token runs the callback right here.
@@ -174,8 +146,8 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
     {
         lock (_owner.Gate)
         {
-            _epoch++;
-            if (_state != State.Pending)
+            // Once disposed, the adapter's Dispose fails the operation: no retry may succeed after it began.
+            if (_state != State.Pending || _owner.IsDisposedLocked)
             {
                 return;
             }

@@ -19,6 +19,9 @@ namespace Calloop.Rx;
 /// (by a loop timer, an observer, another continuation) continues them inline, right where it completes, because
 /// the context is already current there: that is .NET's rule for every <see cref="SynchronizationContext"/>, and it
 /// saves a trip through the queue. Either way they run on the loop thread.</para>
+/// <para>A callback given to <see cref="Post"/>, or to <see cref="Send"/> from another thread, runs in the
+/// <see cref="ExecutionContext"/> of the caller (its <c>AsyncLocal</c> values), or in the default one when the caller
+/// suppressed flow, as with the base class's thread-pool <c>Post</c>; the loop thread's own context is left as it was.</para>
 /// <para>After the loop is disposed, <see cref="Post"/> drops the callback silently: continuations posted by tasks
 /// completing on other threads must not throw into those threads, and a disposed loop drops its queued work anyway.</para>
 /// <para><see cref="Send"/> on the loop thread (inside a dispatch) runs the callback inline. From any other thread it
@@ -33,7 +36,7 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
     /// <summary>The loop this context posts to.</summary>
     public EventLoop Loop { get; }
 
-    /// <summary>Queues <paramref name="d"/> to run on the loop thread in a later actions phase; never inline. Dropped silently once the loop is disposed.</summary>
+    /// <summary>Queues <paramref name="d"/> to run on the loop thread, in the caller's <see cref="ExecutionContext"/>, in a later actions phase; never inline. Dropped silently once the loop is disposed.</summary>
     /// <param name="d">The callback.</param>
     /// <param name="state">Its argument.</param>
     public override void Post(SendOrPostCallback d, object? state)
@@ -64,14 +67,26 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
     /// <summary>Returns this instance: the context has no per-copy state.</summary>
     public override SynchronizationContext CreateCopy() => this;
 
+    /// <summary>A callback queued for the loop, with the <see cref="ExecutionContext"/> of the code that queued it, which it must run in.</summary>
+    private abstract class HandedOverCallback(SendOrPostCallback callback, object? state) : WorkItem
+    {
+        private readonly ExecutionContext _context = CallbackContext.Capture();
+
+        /// <summary>Runs the callback in its context; what it throws is thrown here, after the loop thread's context is restored.</summary>
+        protected void RunCallback() =>
+            ExecutionContext.Run(_context, static s => ((HandedOverCallback)s!).Call(), this);
+
+        private void Call() => callback(state);
+    }
+
     /// <summary>A callback given to <see cref="Post"/>.</summary>
-    private sealed class PostedCallback(EventLoop loop, SendOrPostCallback callback, object? state) : WorkItem
+    private sealed class PostedCallback(EventLoop loop, SendOrPostCallback callback, object? state) : HandedOverCallback(callback, state)
     {
         internal override void Invoke()
         {
             try
             {
-                callback(state);
+                RunCallback();
             }
             catch (Exception e)
             {
@@ -81,7 +96,7 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
     }
 
     /// <summary>A callback given to <see cref="Send"/> from another thread, with the caller waiting for it.</summary>
-    private sealed class SendRequest(EventLoop loop, SendOrPostCallback callback, object? state) : WorkItem, ILoopTeardown
+    private sealed class SendRequest(EventLoop loop, SendOrPostCallback callback, object? state) : HandedOverCallback(callback, state), ILoopTeardown
     {
         // Not disposed: Set may still be running on the loop thread when the waiter returns.
         private readonly ManualResetEventSlim _done = new();
@@ -103,7 +118,7 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
         {
             try
             {
-                callback(state);
+                RunCallback();
             }
             catch (Exception e)
             {

@@ -4,8 +4,9 @@ namespace Calloop.Rx.Scheduling;
 /// A timer made by <see cref="LoopTimeProvider"/>: one entry of the loop's timer heap whose callback runs on the
 /// loop thread in the timers phase. A periodic timer re-arms at previous deadline + period (no drift; a loop that
 /// fell behind catches up one tick per dispatch). The callback runs in the <see cref="ExecutionContext"/> captured
-/// when the timer was created, as <c>TimeProvider.System</c>'s timers do; an exception it throws comes out of
-/// <see cref="EventLoop.Dispatch(TimeSpan?)"/>.
+/// when the timer was created, as <c>TimeProvider.System</c>'s timers do, or in the default one if flow was suppressed
+/// then (see <see cref="CallbackContext"/>); the dispatching thread's context is the same after it. An exception it
+/// throws comes out of <see cref="EventLoop.Dispatch(TimeSpan?)"/>.
 /// </summary>
 internal sealed class LoopTimer : WorkItem, ITimer
 {
@@ -15,7 +16,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
     private readonly EventLoop _loop;
     private readonly TimerCallback _callback;
     private readonly object? _state;
-    private readonly ExecutionContext? _context;
+    private readonly ExecutionContext _context;
     private long _periodTicks;
     private int _version;
     private bool _armed;
@@ -26,7 +27,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
         _loop = loop;
         _callback = callback;
         _state = state;
-        _context = ExecutionContext.Capture();
+        _context = CallbackContext.Capture();
     }
 
     internal static void Validate(TimeSpan value, string name)
@@ -96,14 +97,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
 
         try
         {
-            if (_context is null)
-            {
-                _callback(_state);
-            }
-            else
-            {
-                ExecutionContext.Run(_context, static s => ((LoopTimer)s!).RunCallback(), this);
-            }
+            ExecutionContext.Run(_context, static s => ((LoopTimer)s!).RunCallback(), this);
         }
         catch (Exception e)
         {

@@ -1,0 +1,192 @@
+using System.Reactive.Concurrency;
+using Calloop.Rx.Tests.Infrastructure;
+
+namespace Calloop.Rx.Tests.Async;
+
+/// <summary>
+/// Callbacks handed to the loop (timers of <see cref="EventLoop.TimeProvider"/>, <c>Post</c> and <c>Send</c> of its
+/// synchronization context) run in the <see cref="ExecutionContext"/> they were handed over with, or the default one
+/// when flow was suppressed, and leave the dispatching thread's context as it was.
+/// </summary>
+public class ExecutionContextTests
+{
+    private static readonly DateTimeOffset Start = new(2024, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly AsyncLocal<int> Local = new();
+
+    [Fact]
+    public void Timer_callback_sees_its_creators_AsyncLocals_and_its_changes_do_not_leak_into_the_dispatcher()
+    {
+        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        int seen = -1;
+        ITimer? timer = null;
+        var creator = new Thread(() =>
+        {
+            Local.Value = 5;
+            timer = loop.TimeProvider.CreateTimer(_ => seen = Swap(99), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+        });
+        creator.Start();
+        Assert.True(creator.Join(LoopExtensions.Patience));
+        Local.Value = 1;
+
+        loop.AdvanceBy(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(5, seen);
+        Assert.Equal(1, Local.Value);
+        timer!.Dispose();
+    }
+
+    [Fact]
+    public void Timer_created_with_flow_suppressed_runs_in_the_default_context_not_the_dispatchers()
+    {
+        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        Local.Value = 1;
+        int seen = -1;
+        ITimer timer;
+        using (ExecutionContext.SuppressFlow())
+        {
+            timer = loop.TimeProvider.CreateTimer(_ => seen = Swap(99), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+        }
+
+        loop.AdvanceBy(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(0, seen);
+        Assert.Equal(1, Local.Value);
+        timer.Dispose();
+    }
+
+    [Fact]
+    public void Task_Delay_continuation_on_the_loop_keeps_its_own_AsyncLocals_and_the_dispatchers_stay()
+    {
+        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        Local.Value = 1;
+        int seen = -1;
+        loop.Scheduler.Schedule(() => Delayed());
+
+        loop.AdvanceBy(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(7, seen);
+        Assert.Equal(1, Local.Value);
+
+        async void Delayed()
+        {
+            Local.Value = 7;
+            await Task.Delay(TimeSpan.FromSeconds(1), loop.TimeProvider);
+            seen = Swap(99);
+        }
+    }
+
+    [Fact]
+    public void Post_runs_the_callback_in_the_posters_ExecutionContext_and_leaves_the_dispatchers_alone()
+    {
+        using var loop = new EventLoop();
+        Local.Value = 1;
+        int seen = -1;
+        var poster = new Thread(() =>
+        {
+            Local.Value = 5;
+            loop.SynchronizationContext.Post(_ => Volatile.Write(ref seen, Swap(99)), null);
+        });
+        poster.Start();
+
+        loop.DispatchUntil(() => Volatile.Read(ref seen) != -1, "the posted callback");
+        poster.Join();
+
+        Assert.Equal(5, seen);
+        Assert.Equal(1, Local.Value);
+    }
+
+    [Fact]
+    public void Post_with_flow_suppressed_runs_in_the_default_context()
+    {
+        using var loop = new EventLoop();
+        Local.Value = 1;
+        int seen = -1;
+        using (ExecutionContext.SuppressFlow())
+        {
+            loop.SynchronizationContext.Post(_ => seen = Swap(99), null);
+        }
+
+        loop.Dispatch(TimeSpan.Zero);
+
+        Assert.Equal(0, seen);
+        Assert.Equal(1, Local.Value);
+    }
+
+    [Fact]
+    public void Send_from_another_thread_runs_in_the_senders_ExecutionContext()
+    {
+        using var loop = new EventLoop();
+        Local.Value = 1;
+        int seen = -1;
+        bool returned = false;
+        var sender = new Thread(() =>
+        {
+            Local.Value = 5;
+            loop.SynchronizationContext.Send(_ => seen = Swap(99), null);
+            Volatile.Write(ref returned, true);
+        });
+        sender.Start();
+
+        loop.DispatchUntil(() => Volatile.Read(ref returned), "the send");
+        sender.Join();
+
+        Assert.Equal(5, seen);
+        Assert.Equal(1, Local.Value);
+    }
+
+    [Fact]
+    public void Exception_from_a_posted_callback_still_restores_the_dispatchers_context()
+    {
+        using var loop = new EventLoop();
+        Local.Value = 1;
+        using (ExecutionContext.SuppressFlow())
+        {
+            loop.SynchronizationContext.Post(_ => throw new InvalidOperationException($"saw {Swap(99)}"), null);
+        }
+
+        var error = Assert.Throws<InvalidOperationException>(() => loop.Dispatch(TimeSpan.Zero));
+
+        Assert.Equal("saw 0", error.Message);
+        Assert.Equal(1, Local.Value);
+    }
+
+    [Fact]
+    public void Firing_timers_allocates_nothing_with_a_captured_or_a_suppressed_context()
+    {
+        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        Local.Value = 3;
+        int fired = 0;
+        TimeSpan second = TimeSpan.FromSeconds(1);
+        using ITimer captured = loop.TimeProvider.CreateTimer(_ => fired++, null, second, second);
+        ITimer suppressed;
+        using (ExecutionContext.SuppressFlow())
+        {
+            suppressed = loop.TimeProvider.CreateTimer(_ => fired++, null, second, second);
+        }
+
+        // Warm-up: first calls and tiered compilation out of the way.
+        for (int i = 0; i < 100; i++)
+        {
+            loop.AdvanceBy(second);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            loop.AdvanceBy(second);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        suppressed.Dispose();
+        Assert.Equal(2200, fired);
+        Assert.True(allocated < 1000, $"2000 timer firings allocated {allocated} bytes");
+    }
+
+    /// <summary>Sets <see cref="Local"/> and returns the value it had.</summary>
+    private static int Swap(int value)
+    {
+        int previous = Local.Value;
+        Local.Value = value;
+        return previous;
+    }
+}
