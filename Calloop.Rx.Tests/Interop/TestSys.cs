@@ -118,8 +118,41 @@ internal static unsafe class TestSys
     /// <summary>shutdown(SHUT_WR): the peer then reads end of stream.</summary>
     public static void ShutdownWrite(int fd) => shutdown(fd, SHUT_WR);
 
-    /// <summary>How many fds this process has open.</summary>
-    public static int OpenFdCount() => Directory.GetFiles("/proc/self/fd").Length;
+    /// <summary>
+    /// The fds open now that were not in <paramref name="before"/>, described by what they refer to; empty when none.
+    /// Other threads of the runtime (a finalizer closing an earlier test's handle, a thread-pool callback finishing)
+    /// may hold an fd for a moment, so it looks again, after collecting garbage, a bounded number of times.
+    /// </summary>
+    public static List<string> FdsOpenedSince(HashSet<int> before)
+    {
+        List<string> opened = [];
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            opened = [.. OpenFds().Except(before).Select(fd => $"{fd} -> {Describe(fd)}")];
+            if (opened.Count == 0)
+            {
+                break;
+            }
+
+            Thread.Yield();
+        }
+
+        return opened;
+    }
+
+    private static string Describe(int fd)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "?";
+        }
+        catch (IOException)
+        {
+            return "closed meanwhile";
+        }
+    }
 
     /// <summary>The fds this process has open, from /proc/self/fd.</summary>
     public static HashSet<int> OpenFds() =>
