@@ -16,14 +16,7 @@ public class ZmqRouterLaneTests
     public void Router_WithAStalledPeer_DoesNotHoldUpTheOtherPeers()
     {
         using var bed = new ZmqTestBed();
-        var router = bed.Socket(ZmqSocketType.Router);
-        router.SetOption(ZmqSocketOption.RouterMandatory, 1);
-        router.SendHighWaterMark = 1;
-        string endpoint = bed.Bind(router, ZmqTestBed.Inproc);
-        ZmqSocket stalled = bed.StalledPeer(endpoint, "stalled");
-        ZmqSocket idle = bed.StalledPeer(endpoint, "idle");
-        var (sender, _, observer) = bed.Start(router);
-        bed.Loop.DispatchUntil(() => observer.Values.Count == 2, "both peers' greetings");
+        var (sender, observer, stalled, idle) = bed.MandatoryRouterWithPeers("stalled", "idle");
 
         // The stalled peer's messages are queued first: with a single outbox they blocked everything behind them.
         for (int i = 0; i < Messages; i++)

@@ -26,16 +26,7 @@ public class ZmqStallTests
     public void RouterMandatory_WithAStalledPeer_DoesNotSpinTheLoop()
     {
         using var bed = new ZmqTestBed();
-        var router = bed.Socket(ZmqSocketType.Router);
-        router.SetOption(ZmqSocketOption.RouterMandatory, 1);
-        router.SendHighWaterMark = 1;
-        string endpoint = bed.Bind(router, ZmqTestBed.Inproc);
-        ZmqSocket stalled = bed.StalledPeer(endpoint, "stalled");
-        ZmqSocket free = bed.StalledPeer(endpoint, "free");
-        var (sender, _, observer) = bed.Start(router);
-
-        // The ROUTER knows a peer once it read the peer's first message; before, a send to it is EHOSTUNREACH.
-        bed.Loop.DispatchUntil(() => observer.Values.Count == 2, "both peers' greetings");
+        var (sender, observer, stalled, free) = bed.MandatoryRouterWithPeers("stalled", "free");
         for (int i = 0; i < Messages; i++)
         {
             sender.Send(Encoding.UTF8.GetBytes("stalled"), Frames.Int(i));

@@ -84,6 +84,23 @@ public sealed class ZmqTestBed : IDisposable
         return peer;
     }
 
+    /// <summary>
+    /// A ROUTER with <c>RouterMandatory</c> and a send high-water mark of 1, started, with two <see cref="StalledPeer"/>s
+    /// that it has heard from (so it can address both).
+    /// </summary>
+    public (ZmqSender Sender, ContractObserver<byte[][]> Observer, ZmqSocket First, ZmqSocket Second) MandatoryRouterWithPeers(string first, string second)
+    {
+        var router = Socket(ZmqSocketType.Router);
+        router.SetOption(ZmqSocketOption.RouterMandatory, 1);
+        router.SendHighWaterMark = 1;
+        string endpoint = Bind(router, Inproc);
+        ZmqSocket firstPeer = StalledPeer(endpoint, first);
+        ZmqSocket secondPeer = StalledPeer(endpoint, second);
+        var (sender, _, observer) = Start(router);
+        Loop.DispatchUntil(() => observer.Values.Count == 2, "both peers' greetings");
+        return (sender, observer, firstPeer, secondPeer);
+    }
+
     /// <summary>Receives what is waiting on <paramref name="socket"/>, adding each message's last frame (an int) to <paramref name="into"/>; returns the count so far.</summary>
     public static int ReceiveInts(ZmqSocket socket, List<int> into)
     {
