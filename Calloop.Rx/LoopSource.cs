@@ -129,6 +129,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     {
         ArgumentNullException.ThrowIfNull(observer);
         var subscription = new Subscription(this, observer);
+        bool ended = false;
         lock (Loop.Gate)
         {
             Loop.ThrowIfDisposed();
@@ -136,6 +137,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             {
                 // Queued under the gate, so loop disposal either finds it owed or came first (and Subscribe threw).
                 Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscription, _subscribers as Exception));
+                ended = true;
             }
             else
             {
@@ -154,7 +156,11 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             }
         }
 
-        Loop.WakeIfSleeping();
+        if (ended)
+        {
+            Loop.WakeIfSleeping();
+        }
+
         return subscription;
     }
 
