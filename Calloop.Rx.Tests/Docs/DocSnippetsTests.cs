@@ -63,6 +63,39 @@ public partial class DocSnippetsTests
         Assert.True(snippets >= 20, $"only {snippets} csharp snippets found");
     }
 
+    [Theory]
+    [MemberData(nameof(Documents))]
+    public void Document_links_and_test_names_point_at_what_exists(string document)
+    {
+        string text = File.ReadAllText(Path.Combine(s_root, document));
+        string folder = Path.GetDirectoryName(Path.Combine(s_root, document))!;
+        var failures = new List<string>();
+        foreach (Match link in RelativeLink().Matches(text))
+        {
+            string target = Path.GetFullPath(Path.Combine(folder, link.Groups[1].Value));
+            if (!File.Exists(target) && !Directory.Exists(target))
+            {
+                failures.Add($"link to '{link.Groups[1].Value}', which is not in the repository");
+            }
+        }
+
+        var testClasses = typeof(DocSnippetsTests).Assembly.GetTypes().Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (string name in TestClassName().Matches(text).Select(m => m.Value).Distinct())
+        {
+            if (!testClasses.Contains(name))
+            {
+                failures.Add($"names the test class {name}, which does not exist");
+            }
+        }
+
+        if (text.Contains("(coming)", StringComparison.Ordinal) || text.Contains(", coming,", StringComparison.Ordinal))
+        {
+            failures.Add("still announces a chapter as coming");
+        }
+
+        Assert.True(failures.Count == 0, document + ": " + string.Join(Environment.NewLine, failures));
+    }
+
     private static IEnumerable<string> DocumentPaths() =>
         Directory.GetFiles(Path.Combine(s_root, "docs"), "*.md")
             .Order(StringComparer.Ordinal)
@@ -110,6 +143,13 @@ public partial class DocSnippetsTests
 
     [GeneratedRegex(@"^// from (\S+)$")]
     private static partial Regex FromLine();
+
+    /// <summary>A markdown link to a relative path (no scheme, not a bare #anchor), without its #fragment.</summary>
+    [GeneratedRegex(@"\]\((?![a-z]+:)([^)#\s]+)(?:#[^)]*)?\)")]
+    private static partial Regex RelativeLink();
+
+    [GeneratedRegex(@"\b[A-Z][A-Za-z0-9]*Tests\b")]
+    private static partial Regex TestClassName();
 
     private sealed record Snippet(int Line, string[] Lines);
 }
