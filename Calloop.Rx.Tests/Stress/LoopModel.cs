@@ -11,7 +11,8 @@ namespace Calloop.Rx.Tests.Stress;
 /// <remarks>
 /// Encoded promises: a send reported Sent is delivered exactly once, in order, to every subscriber present at the
 /// dispatch that delivers it; what is queued with nobody subscribed (or while disabled) waits; Remove from outside
-/// completes the subscribers on the next dispatch, a late subscriber gets OnCompleted too; timers fire on the first
+/// completes the subscribers on the next dispatch, a late subscriber gets OnCompleted too; once its sender is
+/// disposed a source completes after delivering what was queued (when subscribed and enabled); timers fire on the first
 /// dispatch at or after their deadline in (deadline, arming order); loop disposal completes every subscriber not
 /// disposed by the test exactly once, after which sends answer Closed and Subscribe, Dispatch, AdvanceBy and new
 /// timers throw <see cref="ObjectDisposedException"/>. Control calls on ended sources are not made (pending decision).
@@ -42,9 +43,9 @@ public sealed class LoopModel : IDisposable
         var (syncSender, bounded) = _loop.SyncChannel<int>(BoundedCapacity);
         var (ping, pings) = _loop.Ping();
         (_sender, _syncSender, _pingSender) = (sender, syncSender, ping);
-        _channel = new ModelStream<int>("Channel", channel, sender.TrySend, 0, coalesces: false);
-        _bounded = new ModelStream<int>("Bounded", bounded, syncSender.TrySend, BoundedCapacity, coalesces: false);
-        _ping = new ModelStream<Unit>("Ping", pings, _ => ping.Send() ? SendResult.Sent : SendResult.Closed, 0, coalesces: true);
+        _channel = new ModelStream<int>("Channel", channel, sender.TrySend, sender, 0, coalesces: false);
+        _bounded = new ModelStream<int>("Bounded", bounded, syncSender.TrySend, syncSender, BoundedCapacity, coalesces: false);
+        _ping = new ModelStream<Unit>("Ping", pings, _ => ping.Send() ? SendResult.Sent : SendResult.Closed, ping, 0, coalesces: true);
     }
 
     /// <summary>Runs <paramref name="scenario"/> then disposes the loop, checking the model after each step; throws on the first mismatch.</summary>
@@ -148,6 +149,9 @@ public sealed class LoopModel : IDisposable
                 return null;
             case ModelOpKind.Send:
                 return op.Target == ModelTarget.Ping ? _ping.Send(Unit.Default) : StreamOf(op.Target)?.Send(++_nextValue);
+            case ModelOpKind.DisposeSender:
+                (op.Target == ModelTarget.Ping ? (Action)_ping.DisposeSender : StreamOf(op.Target)!.DisposeSender)();
+                return null;
             case ModelOpKind.InsertTimer:
                 InsertTimer(op.Arg);
                 return null;

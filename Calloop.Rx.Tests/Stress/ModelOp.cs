@@ -29,6 +29,7 @@ public enum ModelOpKind
     Update,
     Remove,
     Send,
+    DisposeSender,
     InsertTimer,
     Dispatch,
     Advance,
@@ -51,6 +52,7 @@ public sealed record ModelOp(ModelOpKind Kind, ModelTarget Target = ModelTarget.
             $"{Kind}(Timer live #{Arg})",
         ModelOpKind.Enable or ModelOpKind.Disable or ModelOpKind.Update or ModelOpKind.Remove => $"{Kind}({Target})",
         ModelOpKind.Send => Target == ModelTarget.Ping ? "Ping.Send()" : $"TrySend({Target})",
+        ModelOpKind.DisposeSender => $"DisposeSender({Target})",
         ModelOpKind.InsertTimer => $"InsertTimer(due {Arg} ms)",
         ModelOpKind.Dispatch => "Dispatch(TimeSpan.Zero)",
         ModelOpKind.Advance => $"AdvanceBy({Arg} ms)",
@@ -72,6 +74,7 @@ public sealed record ModelOp(ModelOpKind Kind, ModelTarget Target = ModelTarget.
             .SelectMany(t => Gen.Choose(0, 3).Select(i => new ModelOp(ModelOpKind.Update, t, i)))),
         (1, Gen.Elements(ModelTarget.Channel, ModelTarget.Bounded, ModelTarget.Ping, ModelTarget.Timer)
             .SelectMany(t => Gen.Choose(0, 3).Select(i => new ModelOp(ModelOpKind.Remove, t, i)))),
+        (1, Gen.Elements(ModelTarget.Channel, ModelTarget.Bounded, ModelTarget.Ping).Select(t => new ModelOp(ModelOpKind.DisposeSender, t))),
         (5, Gen.Choose(0, 4).Select(due => new ModelOp(ModelOpKind.InsertTimer, ModelTarget.Timer, due))),
         (3, Gen.Choose(0, 4).Select(ms => new ModelOp(ModelOpKind.Advance, ModelTarget.Timer, ms))),
         (1, Gen.Constant(new ModelOp(ModelOpKind.DisposeLoop))));

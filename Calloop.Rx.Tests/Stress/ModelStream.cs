@@ -9,13 +9,15 @@ namespace Calloop.Rx.Tests.Stress;
 /// <param name="name">The source's name in failure messages.</param>
 /// <param name="source">The real source.</param>
 /// <param name="send">Sends on the real sender and reports its result.</param>
+/// <param name="sender">The real sender, disposed by <see cref="DisposeSender"/>.</param>
 /// <param name="capacity">Bounded capacity, or 0 for unbounded.</param>
 /// <param name="coalesces">Whether sends before a dispatch coalesce into one event (a ping).</param>
-internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, SendResult> send, int capacity, bool coalesces)
+internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, SendResult> send, IDisposable sender, int capacity, bool coalesces)
 {
     private readonly List<ModelSubscriber<T>> _subscribers = [];
     private readonly Queue<T> _pending = new();
     private bool _enabled = true;
+    private bool _senderGone;
 
     public string Name { get; } = name;
 
@@ -79,7 +81,7 @@ internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, 
     /// <summary>Sends <paramref name="value"/>; null when the sender answered what the model expects, else what differs.</summary>
     public string? Send(T value)
     {
-        SendResult expected = Ended ? SendResult.Closed
+        SendResult expected = Ended || _senderGone ? SendResult.Closed
             : capacity > 0 && _pending.Count >= capacity ? SendResult.Full
             : SendResult.Sent;
         SendResult actual = send(value);
@@ -96,7 +98,17 @@ internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, 
         return null;
     }
 
-    /// <summary>One dispatch: an enabled source with a live subscriber delivers everything pending; owed completions arrive.</summary>
+    /// <summary>Disposes the only sender: the source completes once it has delivered what is queued, and sends answer Closed.</summary>
+    public void DisposeSender()
+    {
+        sender.Dispose();
+        _senderGone = true;
+    }
+
+    /// <summary>
+    /// One dispatch: an enabled source with a live subscriber delivers everything pending, then completes if its
+    /// sender is gone; owed completions arrive.
+    /// </summary>
     public void Dispatch()
     {
         if (!Ended && _enabled && _subscribers.Any(s => s.Live))
@@ -110,6 +122,10 @@ internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, 
             }
 
             _pending.Clear();
+            if (_senderGone)
+            {
+                LoopDisposed();
+            }
         }
 
         foreach (var subscriber in _subscribers)
@@ -118,7 +134,7 @@ internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, 
         }
     }
 
-    /// <summary>The loop was disposed: every subscriber not disposed by the test completes, exactly once.</summary>
+    /// <summary>The source ends now (the loop was disposed, or it completed in a dispatch): every subscriber not disposed by the test completes, exactly once.</summary>
     public void LoopDisposed() => End(owed: false);
 
     private void End(bool owed)
