@@ -1,12 +1,14 @@
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.FSharp.Core;
 
 namespace Calloop.Rx.Tests.Stress;
 
 /// <summary>
 /// Model-based randomized test: thousands of random operation sequences per run, each checked step by step against
 /// <see cref="LoopModel"/>. A failure is shrunk to a short sequence and printed one step per line with FsCheck's
-/// seed; set <c>CALLOOP_MODEL_REPLAY</c> to that seed (<c>seed,gamma</c>) to run exactly that case again.
+/// seed; set <c>CALLOOP_MODEL_REPLAY</c> to the printed <c>(seed,gamma)</c>, or to the failing step's
+/// <c>(seed,gamma,size)</c>, to run exactly that case again.
 /// </summary>
 public class LoopModelTests
 {
@@ -20,7 +22,8 @@ public class LoopModelTests
         if (Environment.GetEnvironmentVariable("CALLOOP_MODEL_REPLAY") is { Length: > 0 } replay)
         {
             ulong[] parts = [.. replay.Trim('(', ')', ' ').Split(',').Select(p => ulong.Parse(p.Trim(), System.Globalization.CultureInfo.InvariantCulture))];
-            config = config.WithReplay(new Replay(new Rnd(parts[0], parts[1]), null));
+            FSharpOption<int>? size = parts.Length > 2 ? FSharpOption<int>.Some((int)parts[2]) : null;
+            config = config.WithReplay(new Replay(new Rnd(parts[0], parts[1]), size));
         }
 
         Check.One(config, Prop.ForAll(ModelScenario.Arbitrary, (Action<ModelScenario>)LoopModel.Run));
