@@ -46,6 +46,28 @@ public class DisposeRaceTests
     }
 
     [Fact]
+    public void Dispose_RacingTheEndOfADispatch_TheLoopIsStillTornDown()
+    {
+        // Many cheap trials of the narrowest case: a dispatcher doing nothing but entering and leaving dispatches,
+        // so that Dispose often lands as one ends. Whoever loses the race must still leave the teardown to the other.
+        RaceTrials.Run(maxTrials: 3_000, ciSeconds: 2, trial =>
+        {
+            var loop = new EventLoop(LoopClock.Virtual());
+            var (ping, pings) = loop.Ping();
+            var observer = new CountingObserver<System.Reactive.Unit>("ping subscriber");
+            pings.Subscribe(observer);
+            using var dispatched = new ManualResetEventSlim();
+            RaceThread dispatcher = StartDispatcher(loop, dispatched, blocking: false);
+            Assert.True(dispatched.Wait(LoopExtensions.Patience), "the dispatcher never dispatched");
+            Thread.SpinWait(trial % 8 * 10);
+            loop.Dispose();
+            dispatcher.Join();
+            Assert.True(observer.Completions == 1, $"trial {trial}: the subscriber got {observer.Completions} OnCompleted calls after Dispose returned and the dispatcher left (the loop was never torn down)");
+            ping.Dispose();
+        });
+    }
+
+    [Fact]
     public void Dispose_FromSeveralThreadsAtOnce_WhileDispatching_TearsDownOnce()
     {
         RaceTrials.Run(maxTrials: 200, ciSeconds: 2, trial =>
