@@ -23,9 +23,9 @@ public sealed class LoopModel : IDisposable
     public const int BoundedCapacity = 3;
 
     private readonly EventLoop _loop = new(LoopClock.Virtual(DateTimeOffset.UnixEpoch));
-    private readonly ModelStream<int> _channel;
-    private readonly ModelStream<int> _bounded;
-    private readonly ModelStream<Unit> _ping;
+    private readonly IModelStream _channel;
+    private readonly IModelStream _bounded;
+    private readonly IModelStream _ping;
     private readonly Sender<int> _sender;
     private readonly SyncSender<int> _syncSender;
     private readonly Ping _pingSender;
@@ -43,9 +43,9 @@ public sealed class LoopModel : IDisposable
         var (syncSender, bounded) = _loop.SyncChannel<int>(BoundedCapacity);
         var (ping, pings) = _loop.Ping();
         (_sender, _syncSender, _pingSender) = (sender, syncSender, ping);
-        _channel = new ModelStream<int>("Channel", channel, sender.TrySend, sender, 0, coalesces: false);
-        _bounded = new ModelStream<int>("Bounded", bounded, syncSender.TrySend, syncSender, BoundedCapacity, coalesces: false);
-        _ping = new ModelStream<Unit>("Ping", pings, _ => ping.Send() ? SendResult.Sent : SendResult.Closed, ping, 0, coalesces: true);
+        _channel = new ModelStream<int>("Channel", channel, n => (sender.TrySend(n), n), sender, 0, coalesces: false);
+        _bounded = new ModelStream<int>("Bounded", bounded, n => (syncSender.TrySend(n), n), syncSender, BoundedCapacity, coalesces: false);
+        _ping = new ModelStream<Unit>("Ping", pings, _ => (ping.Send() ? SendResult.Sent : SendResult.Closed, Unit.Default), ping, 0, coalesces: true);
     }
 
     /// <summary>Runs <paramref name="scenario"/> then disposes the loop, checking the model after each step; throws on the first mismatch.</summary>
@@ -81,11 +81,12 @@ public sealed class LoopModel : IDisposable
         _pingSender.Dispose();
     }
 
-    private ModelStream<int>? StreamOf(ModelTarget target) => target switch
+    private IModelStream StreamOf(ModelTarget target) => target switch
     {
         ModelTarget.Channel => _channel,
         ModelTarget.Bounded => _bounded,
-        _ => null,
+        ModelTarget.Ping => _ping,
+        _ => throw new ArgumentOutOfRangeException(nameof(target), target, "timers are not streams"),
     };
 
     private IEnumerable<string> Mismatches()
@@ -111,15 +112,7 @@ public sealed class LoopModel : IDisposable
         switch (op.Kind)
         {
             case ModelOpKind.Subscribe:
-                if (op.Target == ModelTarget.Ping)
-                {
-                    _ping.Subscribe(_loop);
-                }
-                else
-                {
-                    StreamOf(op.Target)!.Subscribe(_loop);
-                }
-
+                StreamOf(op.Target).Subscribe(_loop);
                 return null;
             case ModelOpKind.Unsubscribe:
                 if (op.Target == ModelTarget.Timer)
@@ -132,7 +125,7 @@ public sealed class LoopModel : IDisposable
                 }
                 else
                 {
-                    _ = op.Target == ModelTarget.Ping ? _ping.Unsubscribe(op.Arg) : StreamOf(op.Target)!.Unsubscribe(op.Arg);
+                    StreamOf(op.Target).Unsubscribe(op.Arg);
                 }
 
                 return null;
@@ -143,14 +136,14 @@ public sealed class LoopModel : IDisposable
                 }
                 else
                 {
-                    _ = op.Target == ModelTarget.Ping ? _ping.Control(op.Kind) : StreamOf(op.Target)!.Control(op.Kind);
+                    StreamOf(op.Target).Control(op.Kind);
                 }
 
                 return null;
             case ModelOpKind.Send:
-                return op.Target == ModelTarget.Ping ? _ping.Send(Unit.Default) : StreamOf(op.Target)?.Send(++_nextValue);
+                return StreamOf(op.Target).Send(++_nextValue);
             case ModelOpKind.DisposeSender:
-                (op.Target == ModelTarget.Ping ? (Action)_ping.DisposeSender : StreamOf(op.Target)!.DisposeSender)();
+                StreamOf(op.Target).DisposeSender();
                 return null;
             case ModelOpKind.InsertTimer:
                 InsertTimer(op.Arg);

@@ -8,11 +8,12 @@ namespace Calloop.Rx.Tests.Stress;
 /// </summary>
 /// <param name="name">The source's name in failure messages.</param>
 /// <param name="source">The real source.</param>
-/// <param name="send">Sends on the real sender and reports its result.</param>
+/// <param name="send">Sends the numbered message on the real sender and reports its result (and the value the subscribers must see).</param>
 /// <param name="sender">The real sender, disposed by <see cref="DisposeSender"/>.</param>
 /// <param name="capacity">Bounded capacity, or 0 for unbounded.</param>
 /// <param name="coalesces">Whether sends before a dispatch coalesce into one event (a ping).</param>
-internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, SendResult> send, IDisposable sender, int capacity, bool coalesces)
+internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<int, (SendResult Result, T Value)> send, IDisposable sender, int capacity, bool coalesces)
+    : IModelStream
 {
     private readonly List<ModelSubscriber<T>> _subscribers = [];
     private readonly Queue<T> _pending = new();
@@ -35,25 +36,22 @@ internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, 
         _subscribers.Add(subscriber);
     }
 
-    /// <summary>Disposes the <paramref name="index"/>-th (modulo) subscription the test has not disposed; false if there is none.</summary>
-    public bool Unsubscribe(int index)
+    /// <summary>Disposes the <paramref name="index"/>-th (modulo) subscription the test has not disposed, if there is one.</summary>
+    public void Unsubscribe(int index)
     {
         var open = _subscribers.Where(s => !s.Disposed).ToList();
-        if (open.Count == 0)
+        if (open.Count > 0)
         {
-            return false;
+            open[index % open.Count].Dispose();
         }
-
-        open[index % open.Count].Dispose();
-        return true;
     }
 
-    /// <summary>Applies a control call; false (nothing called) once the source has ended.</summary>
-    public bool Control(ModelOpKind kind)
+    /// <summary>Applies a control call; none is made once the source has ended.</summary>
+    public void Control(ModelOpKind kind)
     {
         if (Ended)
         {
-            return false;
+            return;
         }
 
         switch (kind)
@@ -74,20 +72,18 @@ internal sealed class ModelStream<T>(string name, LoopSource<T> source, Func<T, 
                 End(owed: true);
                 break;
         }
-
-        return true;
     }
 
-    /// <summary>Sends <paramref name="value"/>; null when the sender answered what the model expects, else what differs.</summary>
-    public string? Send(T value)
+    /// <summary>Sends message <paramref name="number"/>; null when the sender answered what the model expects, else what differs.</summary>
+    public string? Send(int number)
     {
         SendResult expected = Ended || _senderGone ? SendResult.Closed
             : capacity > 0 && _pending.Count >= capacity ? SendResult.Full
             : SendResult.Sent;
-        SendResult actual = send(value);
+        var (actual, value) = send(number);
         if (actual != expected)
         {
-            return $"{Name}: send of {value} answered {actual}, expected {expected} ({_pending.Count} pending, capacity {(capacity == 0 ? "unbounded" : capacity)})";
+            return $"{Name}: send of {number} answered {actual}, expected {expected} ({_pending.Count} pending, capacity {(capacity == 0 ? "unbounded" : capacity)})";
         }
 
         if (expected == SendResult.Sent && !(coalesces && _pending.Count > 0))
