@@ -158,9 +158,20 @@ public class SenderRaceTests
             Func<int, SendResult>[] sends = [syncSender.TrySend, .. Enumerable.Range(1, Producers).Select(_ => (Func<int, SendResult>)sender.Clone().TrySend)];
             RaceThread[] producers = [.. sends.Select((send, p) => RaceThread.Start($"producer {p}", () =>
             {
+                // Bounded even if the channel never closes (a loop never torn down), so no thread outlives the test.
+                long giveUpAt = long.MaxValue;
                 for (int i = 0; ;)
                 {
                     bool after = Volatile.Read(ref disposeReturned) == 1;
+                    if (after && giveUpAt == long.MaxValue)
+                    {
+                        giveUpAt = Environment.TickCount64 + 1_000;
+                    }
+                    else if (Environment.TickCount64 > giveUpAt)
+                    {
+                        return;
+                    }
+
                     SendResult result = send((p * 10_000_000) + i);
                     if (result == SendResult.Sent)
                     {

@@ -44,18 +44,25 @@ public class SignalDisposeRaceTests
                 }
             });
 
-            Assert.True(SpinWait.SpinUntil(() => observer.NextCount > trial % 5, LoopExtensions.Patience), "no signal was delivered");
-            loop.Dispose();
-            dispatcher.Join();
-
-            // Signals keep coming after the teardown: they must not reach the ended subscriber.
-            int seenAtTeardown = observer.NextCount;
-            for (int i = 0; i < 20; i++)
+            int seenAtTeardown;
+            try
             {
-                TestSys.Kill(TestSys.SIGWINCH);
+                Assert.True(SpinWait.SpinUntil(() => observer.NextCount > trial % 5, LoopExtensions.Patience), "no signal was delivered");
+                loop.Dispose();
+                dispatcher.Join();
+
+                // Signals keep coming after the teardown: they must not reach the ended subscriber.
+                seenAtTeardown = observer.NextCount;
+                for (int i = 0; i < 20; i++)
+                {
+                    TestSys.Kill(TestSys.SIGWINCH);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref stopSignalling, 1);
             }
 
-            Volatile.Write(ref stopSignalling, 1);
             signaller.Join();
             observer.AssertCompletedOnce();
             Assert.Equal(seenAtTeardown, observer.NextCount);

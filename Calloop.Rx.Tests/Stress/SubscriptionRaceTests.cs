@@ -97,15 +97,22 @@ public class SubscriptionRaceTests
                 }
             });
 
-            Assert.True(delivered.Wait(LoopExtensions.Patience), "no ping was delivered");
-            Thread.SpinWait(trial % 17 * 40);
-            subscription.Dispose();
-            long seen = Volatile.Read(ref dispatches);
-            Volatile.Write(ref returnedAt, seen);
+            try
+            {
+                Assert.True(delivered.Wait(LoopExtensions.Patience), "no ping was delivered");
+                Thread.SpinWait(trial % 17 * 40);
+                subscription.Dispose();
+                long seen = Volatile.Read(ref dispatches);
+                Volatile.Write(ref returnedAt, seen);
 
-            // Let the dispatcher run a few more dispatches, each of which would be late for the disposed subscription.
-            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref dispatches) > seen + 3, LoopExtensions.Patience), "the dispatcher stalled");
-            Volatile.Write(ref stop, 1);
+                // Let the dispatcher run a few more dispatches, each of which would be late for the disposed subscription.
+                Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref dispatches) > seen + 3, LoopExtensions.Patience), "the dispatcher stalled");
+            }
+            finally
+            {
+                Volatile.Write(ref stop, 1);
+            }
+
             dispatcher.Join();
             Assert.Equal(0, lateDeliveries);
             Assert.False(source.IsActive);
