@@ -204,7 +204,8 @@ public class ChurnTests
 
         loop?.Dispatch(TimeSpan.Zero);
         loop?.Dispatch(TimeSpan.Zero);
-        (int fds, long heap) baseline = Measure();
+        HashSet<int> fds = TestSys.OpenFds();
+        long heap = Heap();
         for (int i = 0; i < count; i++)
         {
             cycle(i);
@@ -216,16 +217,17 @@ public class ChurnTests
 
         loop?.Dispatch(TimeSpan.Zero);
         loop?.Dispatch(TimeSpan.Zero);
-        (int fds, long heap) after = Measure();
-        Assert.True(after.fds <= baseline.fds, $"{after.fds - baseline.fds} more fds open after {count} cycles");
-        Assert.True(after.heap - baseline.heap < HeapSlack, $"the heap grew by {after.heap - baseline.heap:N0} bytes over {count} cycles ({(after.heap - baseline.heap) / count} per cycle)");
+        List<string> leaked = TestSys.FdsOpenedSince(fds);
+        Assert.True(leaked.Count == 0, $"open after {count} cycles: {string.Join(", ", leaked)}");
+        long growth = Heap() - heap;
+        Assert.True(growth < HeapSlack, $"the heap grew by {growth:N0} bytes over {count} cycles ({growth / count} per cycle)");
     }
 
-    private static (int Fds, long Heap) Measure()
+    private static long Heap()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        return (TestSys.OpenFdCount(), GC.GetTotalMemory(forceFullCollection: true));
+        return GC.GetTotalMemory(forceFullCollection: true);
     }
 }
