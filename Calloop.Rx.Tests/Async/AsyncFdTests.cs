@@ -288,12 +288,18 @@ public class AsyncFdTests
             long allocated = -1;
             loop.Spawn(async () =>
             {
+                // After a warm-up, three windows of 1000 rounds; the least is kept. An allocation per round shows in
+                // every window, while a one-off on this thread (a lazy initialisation another test's timing put
+                // here) shows in one only.
+                long least = long.MaxValue;
                 long before = 0;
-                for (int i = 0; i < 1100; i++)
+                for (int i = 0; i < 3100; i++)
                 {
-                    if (i == 100)
+                    if (i % 1000 == 100)
                     {
-                        before = GC.GetAllocatedBytesForCurrentThread();
+                        long now = GC.GetAllocatedBytesForCurrentThread();
+                        least = i > 100 ? Math.Min(least, now - before) : least;
+                        before = now;
                     }
 
                     // The read has to wait (nothing to read yet), so each round goes through the loop's readiness event.
@@ -302,7 +308,7 @@ public class AsyncFdTests
                     await pending;
                 }
 
-                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                allocated = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
             });
 
             // Not DispatchUntil: its assertion message would allocate on this (the measured) thread.
