@@ -2,18 +2,79 @@ namespace Calloop.Rx;
 
 public sealed partial class EventLoop
 {
+    private int _maxStepsPerInstant = 100_000;
+
     /// <summary>Whether an observer or action threw and its exception has not come out of a dispatch yet.</summary>
     internal bool HasPendingFailures => _failures is not null;
+
+    /// <summary>The virtual clock's starting time (<see cref="LoopClock.Start"/>), or null on the real clock.</summary>
+    /// <remarks>Any thread; it never changes.</remarks>
+    public DateTimeOffset? VirtualStart => IsVirtual ? _anchor : null;
+
+    /// <summary>
+    /// When the loop next has work to run: <see cref="Now"/> (or earlier) when immediate work is waiting, otherwise
+    /// the earliest deadline of a timer or timed action; null when nothing is scheduled (a timer that never fires
+    /// does not count). Fd, ping, channel and signal events are not scheduled work and do not count.
+    /// </summary>
+    /// <remarks>Any thread; a snapshot, which other threads may change at once. Inside a callback it also counts
+    /// the work still to run in the dispatch in progress.</remarks>
+    public DateTimeOffset? NextDeadline
+    {
+        get
+        {
+            long next;
+            bool immediate;
+            lock (Gate)
+            {
+                next = _timers.NextDeadline;
+                immediate = _ready.Count > 0;
+            }
+
+            if (immediate || (OnLoopThread && (_running.Count > 0 || _dueCursor < _due.Count)))
+            {
+                next = Math.Min(next, NowTicks);
+            }
+
+            return next == long.MaxValue ? null : ToDateTimeOffset(next);
+        }
+    }
+
+    /// <summary>
+    /// Virtual clock only: how many steps (non-blocking dispatches) <see cref="AdvanceBy(TimeSpan)"/>,
+    /// <see cref="AdvanceTo(DateTimeOffset)"/> and <see cref="AdvanceUntilIdle"/> take at one instant before they
+    /// decide that work re-schedules itself there forever and throw. Default 100,000; each step runs all the work
+    /// due at that point, so only a chain of work that schedules its successor at the same instant (Rx's recursive
+    /// scheduling of <c>Observable.Range</c> on the loop, one element per step) comes near it legitimately.
+    /// Set it from the thread that advances the clock.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxStepsPerInstant
+    {
+        get => _maxStepsPerInstant;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _maxStepsPerInstant = value;
+        }
+    }
 
     /// <summary>
     /// Virtual clock only: moves time forward by <paramref name="delta"/>, firing what falls due in deadline order
     /// (the clock stands at each deadline while its work runs, and work scheduled by it inside the window runs too),
     /// each step being a non-blocking dispatch, so fd, ping, channel and signal events are delivered as well. The
     /// clock moves on only once a poll at the current time ran no timer or action, so an event that such work caused
-    /// (a ping, a message) is delivered at the time it was caused.
+    /// (a ping, a message) is delivered at the time it was caused. Call it from one thread at a time, not from a
+    /// callback; the callbacks run on the calling thread.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The loop is not virtual, or this is called from a callback or while another thread dispatches.</exception>
+    /// <remarks>An exception thrown by an observer or action comes out of this method as from
+    /// <see cref="Dispatch(TimeSpan?)"/>, with the clock at the instant where it was thrown; the work not yet run
+    /// stays scheduled, and the next advance runs it.</remarks>
+    /// <exception cref="InvalidOperationException">The loop is not virtual; or this is called from a callback or while
+    /// another thread dispatches; or work kept running at one instant for more than <see cref="MaxStepsPerInstant"/>
+    /// steps (the message names the instant and the limit; the clock stays at that instant and the loop can still be
+    /// used and disposed).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delta"/> is negative.</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public void AdvanceBy(TimeSpan delta)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(delta, TimeSpan.Zero);
@@ -21,15 +82,12 @@ public sealed partial class EventLoop
     }
 
     /// <summary>Virtual clock only: moves time forward to <paramref name="target"/>; see <see cref="AdvanceBy(TimeSpan)"/>.</summary>
-    /// <exception cref="InvalidOperationException">The loop is not virtual, or this is called from a callback or while another thread dispatches.</exception>
+    /// <exception cref="InvalidOperationException">As for <see cref="AdvanceBy(TimeSpan)"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="target"/> is before <see cref="Now"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public void AdvanceTo(DateTimeOffset target)
     {
-        if (!IsVirtual)
-        {
-            throw new InvalidOperationException("AdvanceBy/AdvanceTo need a loop created with LoopClock.Virtual(...).");
-        }
-
+        ThrowIfNotVirtual();
         ThrowIfDisposed();
         long to = ToTicks(target);
         if (to < NowTicks)
@@ -37,6 +95,74 @@ public sealed partial class EventLoop
             throw new ArgumentOutOfRangeException(nameof(target), target, $"Virtual time cannot go backwards (now {Now:O}).");
         }
 
+        Advance(to, stopAtTarget: true);
+    }
+
+    /// <summary>
+    /// Virtual clock only: moves time forward, firing everything in deadline order as <see cref="AdvanceBy(TimeSpan)"/>
+    /// does, until no timer, timed or immediate action, or pending fd, ping, channel or signal event remains (the
+    /// virtual-time counterpart of Rx's <c>TestScheduler.Start()</c>). The clock stays at the last instant where work
+    /// ran. Timers that never fire are ignored; work that always schedules more later (a periodic timer) keeps it
+    /// going, one instant after another, so bound such tests with <see cref="AdvanceTo(DateTimeOffset)"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">As for <see cref="AdvanceBy(TimeSpan)"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    public void AdvanceUntilIdle()
+    {
+        ThrowIfNotVirtual();
+        ThrowIfDisposed();
+        Advance(long.MaxValue, stopAtTarget: false);
+    }
+
+    /// <summary>
+    /// Virtual clock only: lets <paramref name="duration"/> pass without running anything, like Rx's
+    /// <c>TestScheduler.Sleep</c>: a callback that stands for slow work moves the clock on. Work that falls due
+    /// meanwhile runs after the current item, in deadline order, within the advance in progress even past its
+    /// target. Immediate work still runs before timers that fell due during the sleep.
+    /// </summary>
+    /// <remarks>Call it from a callback on the loop thread, or from any one thread while nobody dispatches.</remarks>
+    /// <exception cref="InvalidOperationException">The loop is not virtual, or another thread is dispatching.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="duration"/> is negative.</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    public void Sleep(TimeSpan duration)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
+        ThrowIfNotVirtual();
+        ThrowIfDisposed();
+        if (OnLoopThread)
+        {
+            Volatile.Write(ref _virtualNow, DeadlineAfter(duration));
+            return;
+        }
+
+        // Taking the dispatch role keeps a dispatch on another thread from reading the clock while it moves.
+        if (!EnterDispatch())
+        {
+            ThrowHelper.ThrowLoopDisposed();
+        }
+
+        SynchronizationContext? current = System.Threading.SynchronizationContext.Current;
+        try
+        {
+            Volatile.Write(ref _virtualNow, DeadlineAfter(duration));
+        }
+        finally
+        {
+            LeaveDispatch(current);
+        }
+    }
+
+    private void ThrowIfNotVirtual()
+    {
+        if (!IsVirtual)
+        {
+            throw new InvalidOperationException("AdvanceBy, AdvanceTo, AdvanceUntilIdle and Sleep need a loop created with LoopClock.Virtual(...).");
+        }
+    }
+
+    /// <summary>Steps the virtual clock up to <paramref name="to"/> (or until idle), leaving it there when <paramref name="stopAtTarget"/>.</summary>
+    private void Advance(long to, bool stopAtTarget)
+    {
         if (!EnterDispatch())
         {
             ThrowHelper.ThrowLoopDisposed();
@@ -50,6 +176,8 @@ public sealed partial class EventLoop
             // delivered at the time they happen. Deliveries and idles alone do not unsettle an instant: an fd nobody
             // drains, or an idle that re-inserts itself, would otherwise hold the clock forever.
             bool settled = false;
+            long instant = NowTicks;
+            int steps = 0;
             while (!_disposed)
             {
                 long next;
@@ -65,7 +193,8 @@ public sealed partial class EventLoop
                 if (settled && !ready && _phase == Phase.None)
                 {
                     // long.MaxValue: no timer, or only ones that never fire (even when the target is "forever").
-                    if (next > to || next == long.MaxValue)
+                    // A Sleep may have carried the clock past the target: what fell due meanwhile still runs.
+                    if (next > Math.Max(to, NowTicks) || next == long.MaxValue)
                     {
                         break;
                     }
@@ -76,16 +205,39 @@ public sealed partial class EventLoop
                     }
                 }
 
+                CountStep(ref instant, ref steps);
                 _ranWork = false;
                 DispatchCore(0);
                 settled = !_ranWork;
             }
 
-            Volatile.Write(ref _virtualNow, to);
+            if (stopAtTarget && to > NowTicks)
+            {
+                Volatile.Write(ref _virtualNow, to);
+            }
         }
         finally
         {
             LeaveDispatch(previous);
+        }
+    }
+
+    /// <summary>Counts a step at the current instant; throws once there have been more than <see cref="MaxStepsPerInstant"/>.</summary>
+    private void CountStep(ref long instant, ref int steps)
+    {
+        long now = NowTicks;
+        if (now != instant)
+        {
+            instant = now;
+            steps = 0;
+        }
+
+        if (++steps > _maxStepsPerInstant)
+        {
+            throw new InvalidOperationException(
+                $"Virtual time is stuck at {Now:O}: work kept running at that instant for more than {_maxStepsPerInstant} steps " +
+                "(MaxStepsPerInstant), so something re-schedules itself there forever, such as a zero-period SchedulePeriodic, " +
+                "Repeat of an immediate value, or a timer re-armed at its own deadline. The clock stays at that instant.");
         }
     }
 }

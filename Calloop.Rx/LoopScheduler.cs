@@ -6,10 +6,13 @@ namespace Calloop.Rx;
 /// <summary>
 /// The loop as an Rx scheduler. Work runs on the loop thread, during dispatch: due timed work with the timers
 /// (by deadline, then scheduling order), immediate work after the events of the dispatch. Work scheduled while
-/// work runs goes to a later phase or dispatch, never inline.
+/// work runs goes to a later phase or dispatch, never inline. Work due when it is scheduled (a zero or negative
+/// delay, an absolute time equal to <see cref="Now"/>) is immediate work, so immediate and
+/// zero-delay work run in one FIFO, in the order they were scheduled, as on Rx's virtual-time schedulers.
 /// </summary>
 /// <remarks>
-/// <para>Rules callers may rely on: equal due times run in scheduling order; timed work never runs early;
+/// <para>Rules callers may rely on: equal due times run in scheduling order, whether scheduled as immediate or as
+/// due now; timed work never runs early;
 /// negative relative due times are treated as zero (as Rx operators expect); an absolute due time is turned into
 /// a loop deadline once, when scheduled; cancelled timed work leaves the heap at once; scheduling is thread-safe
 /// and wakes a blocked dispatch; an exception thrown by work comes out of <see cref="EventLoop.Dispatch(TimeSpan?)"/>.</para>
@@ -30,25 +33,33 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        var item = new ScheduledAction<TState>(_loop, state, action);
-        _loop.Enqueue(item);
-        return item;
+        return Enqueue(new ScheduledAction<TState>(_loop, state, action));
     }
 
-    /// <summary>Schedules <paramref name="action"/> after <paramref name="dueTime"/> (negative counts as zero).</summary>
+    /// <summary>
+    /// Schedules <paramref name="action"/> after <paramref name="dueTime"/>; zero or negative is immediate work
+    /// (queued behind the immediate work already scheduled, as by <see cref="Schedule{TState}(TState, Func{IScheduler, TState, IDisposable})"/>).
+    /// </summary>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return ScheduleAt(new ScheduledAction<TState>(_loop, state, action), _loop.DeadlineAfter(dueTime));
+        var item = new ScheduledAction<TState>(_loop, state, action);
+        return dueTime <= TimeSpan.Zero ? Enqueue(item) : ScheduleAt(item, _loop.DeadlineAfter(dueTime));
     }
 
-    /// <summary>Schedules <paramref name="action"/> at <paramref name="dueTime"/> on the loop's clock; a past time runs in the next dispatch.</summary>
+    /// <summary>
+    /// Schedules <paramref name="action"/> at <paramref name="dueTime"/> on the loop's clock. Exactly <see cref="Now"/>
+    /// is immediate work (see <see cref="Schedule{TState}(TState, TimeSpan, Func{IScheduler, TState, IDisposable})"/>);
+    /// a past time runs in the next dispatch's timers phase, in deadline order with the timers, before immediate work.
+    /// </summary>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return ScheduleAt(new ScheduledAction<TState>(_loop, state, action), _loop.ToTicks(dueTime));
+        var item = new ScheduledAction<TState>(_loop, state, action);
+        long deadline = _loop.ToTicks(dueTime);
+        return deadline == _loop.NowTicks ? Enqueue(item) : ScheduleAt(item, deadline);
     }
 
     /// <summary>Runs <paramref name="action"/> every <paramref name="period"/>, threading the state; runs never overlap and do not drift.</summary>
@@ -58,7 +69,15 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     {
         ArgumentNullException.ThrowIfNull(action);
         ArgumentOutOfRangeException.ThrowIfLessThan(period, TimeSpan.Zero);
-        return ScheduleAt(new PeriodicAction<TState>(_loop, state, period, action), _loop.DeadlineAfter(period));
+        var item = new PeriodicAction<TState>(_loop, state, period, action);
+        if (period == TimeSpan.Zero)
+        {
+            // Its first run is due now, like any zero-delay work; later runs re-arm from this deadline.
+            item.Deadline = _loop.NowTicks;
+            return Enqueue(item);
+        }
+
+        return ScheduleAt(item, _loop.DeadlineAfter(period));
     }
 
     /// <summary>A stopwatch on the loop's clock (virtual in a virtual-clock loop).</summary>
@@ -67,6 +86,13 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     /// <summary>Answers <see cref="ISchedulerPeriodic"/> and <see cref="IStopwatchProvider"/>; null for anything else, including <see cref="ISchedulerLongRunning"/>.</summary>
     public object? GetService(Type serviceType) =>
         serviceType == typeof(ISchedulerPeriodic) || serviceType == typeof(IStopwatchProvider) ? this : null;
+
+    private TItem Enqueue<TItem>(TItem item)
+        where TItem : WorkItem
+    {
+        _loop.Enqueue(item);
+        return item;
+    }
 
     private TItem ScheduleAt<TItem>(TItem item, long deadline)
         where TItem : WorkItem
