@@ -1,5 +1,6 @@
 using System.Reactive;
 using System.Reactive.Concurrency;
+using System.Reactive.Linq;
 using Calloop.Rx.Testing;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
@@ -328,5 +329,233 @@ public class VirtualClockTests
         Assert.Equal([Recorded.OnError<int>(At(15), error)], failing.Messages);
         Assert.Same(error, failing.Error);
         Assert.NotEqual(Recorded.OnError<int>(At(15), new InvalidOperationException("boom")), failing.Messages[0]);
+    }
+
+    [Fact]
+    public void AdvanceUntilIdle_RunsEverything_AndLeavesTheClockAtTheLastDeadline()
+    {
+        using var loop = new EventLoop(LoopClock.Virtual(T0));
+        var log = new List<(string, DateTimeOffset)>();
+        var (ping, pings) = loop.Ping();
+        pings.Subscribe(_ => log.Add(("ping", loop.Now)));
+        loop.Scheduler.Schedule(TimeSpan.FromSeconds(1), () => log.Add(("one second", loop.Now)));
+        loop.Scheduler.Schedule(TimeSpan.FromMinutes(5), () =>
+        {
+            ping.Send();
+            loop.Scheduler.Schedule(TimeSpan.FromHours(1), () => log.Add(("an hour later", loop.Now)));
+        });
+        Assert.Equal(T0 + TimeSpan.FromSeconds(1), loop.NextDeadline);
+
+        loop.AdvanceUntilIdle();
+
+        Assert.Equal(
+            [("one second", T0.AddSeconds(1)), ("ping", T0.AddMinutes(5)), ("an hour later", T0.AddMinutes(65))],
+            log);
+        Assert.Equal(T0.AddMinutes(65), loop.Now);
+        Assert.Null(loop.NextDeadline);
+    }
+
+    [Fact]
+    public void AdvanceUntilIdle_IgnoresTimersThatNeverFire_AndReturnsAtOnceWhenIdle()
+    {
+        using var loop = VirtualLoop();
+        bool ran = false;
+        loop.Scheduler.Schedule(DateTimeOffset.MaxValue, () => ran = true);
+        loop.Timer(TimeSpan.MaxValue).Subscribe(_ => ran = true);
+
+        loop.AdvanceUntilIdle();
+        loop.AdvanceUntilIdle();
+
+        Assert.False(ran);
+        Assert.Equal(T0, loop.Now);
+        Assert.Null(loop.NextDeadline);
+    }
+
+    [Fact]
+    public void AdvanceUntilIdle_OnARealLoop_Throws()
+    {
+        using var loop = new EventLoop();
+        Assert.Throws<InvalidOperationException>(loop.AdvanceUntilIdle);
+        Assert.Throws<InvalidOperationException>(() => loop.Sleep(Ms(1)));
+        Assert.Null(loop.VirtualStart);
+    }
+
+    [Fact]
+    public void AdvanceUntilIdle_FromACallback_Throws()
+    {
+        using var loop = VirtualLoop();
+        Exception? error = null;
+        loop.Scheduler.Schedule(() => error = Record.Exception(loop.AdvanceUntilIdle));
+        loop.AdvanceUntilIdle();
+        Assert.IsType<InvalidOperationException>(error);
+    }
+
+    [Fact]
+    public void VirtualStart_IsTheClocksStart_WhereverTheClockIs()
+    {
+        using var loop = VirtualLoop();
+        loop.AdvanceBy(TimeSpan.FromDays(3));
+        Assert.Equal(T0, loop.VirtualStart);
+
+        using var epoch = new EventLoop(LoopClock.Virtual());
+        Assert.Equal(DateTimeOffset.UnixEpoch, epoch.VirtualStart);
+    }
+
+    [Fact]
+    public void NextDeadline_IsNowForImmediateWork_TheEarliestTimerOtherwise_AndNullWhenNothingIsScheduled()
+    {
+        using var loop = VirtualLoop();
+        Assert.Null(loop.NextDeadline);
+
+        IDisposable late = loop.Scheduler.Schedule(Ms(300), () => { });
+        loop.Timer(Ms(200)).Subscribe(_ => { });
+        Assert.Equal(At(200), loop.NextDeadline);
+
+        loop.Scheduler.Schedule(() => { });
+        Assert.Equal(At(0), loop.NextDeadline);
+
+        // Inside a callback, the rest of the dispatch in progress counts as immediate work.
+        DateTimeOffset? insideTimer = null;
+        loop.Scheduler.Schedule(Ms(200), () => insideTimer = loop.NextDeadline);
+        loop.Scheduler.Schedule(Ms(200), () => { });
+        loop.AdvanceBy(Ms(200));
+        Assert.Equal(At(200), insideTimer);
+        Assert.Equal(At(300), loop.NextDeadline);
+
+        late.Dispose();
+        Assert.Null(loop.NextDeadline);
+    }
+
+    [Fact]
+    public void Sleep_InsideAnItem_MovesTheClock_AndWhatFellDueRunsAfterTheItem_InDeadlineOrder()
+    {
+        using var loop = VirtualLoop();
+        var log = new List<(string, DateTimeOffset)>();
+        loop.Scheduler.Schedule(Ms(100), () =>
+        {
+            log.Add(("slow work starts", loop.Now));
+            loop.Sleep(Ms(1000));
+            log.Add(("slow work ends", loop.Now));
+        });
+        loop.Scheduler.Schedule(Ms(600), () => log.Add(("600", loop.Now)));
+        loop.Scheduler.Schedule(Ms(300), () => log.Add(("300", loop.Now)));
+        loop.Scheduler.Schedule(Ms(2000), () => log.Add(("2000", loop.Now)));
+
+        // The target is passed by the sleep: what fell due meanwhile runs, and the clock does not go back.
+        loop.AdvanceBy(Ms(500));
+
+        Assert.Equal(
+            [("slow work starts", At(100)), ("slow work ends", At(1100)), ("300", At(1100)), ("600", At(1100))],
+            log);
+        Assert.Equal(At(1100), loop.Now);
+
+        loop.AdvanceBy(Ms(1000));
+        Assert.Equal(("2000", At(2000)), log[^1]);
+        Assert.Equal(At(2100), loop.Now);
+    }
+
+    [Fact]
+    public void Sleep_OutsideADispatch_MovesTheClockWithoutRunningAnything_AndTheNextAdvanceCatchesUp()
+    {
+        using var loop = VirtualLoop();
+        var log = new List<(string, DateTimeOffset)>();
+        loop.Scheduler.Schedule(Ms(200), () => log.Add(("200", loop.Now)));
+        loop.Scheduler.Schedule(Ms(100), () => log.Add(("100", loop.Now)));
+
+        loop.Sleep(Ms(500));
+
+        Assert.Empty(log);
+        Assert.Equal(At(500), loop.Now);
+        Assert.Equal(At(100), loop.NextDeadline);
+        loop.AdvanceBy(TimeSpan.Zero);
+        Assert.Equal([("100", At(500)), ("200", At(500))], log);
+        Assert.Throws<ArgumentOutOfRangeException>(() => loop.Sleep(Ms(-1)));
+    }
+
+    [Fact]
+    public void ZeroPeriodSchedulePeriodic_AdvanceBy_ThrowsNamingTheInstantAndTheLimit()
+    {
+        var loop = VirtualLoop();
+        loop.AdvanceBy(Ms(10));
+        int runs = 0;
+        loop.Scheduler.SchedulePeriodic(TimeSpan.Zero, () => runs++);
+
+        AssertStuckAt(loop, At(10), 100_000, () => loop.AdvanceBy(Ms(1)));
+
+        Assert.InRange(runs, 100_000, 100_002);
+        loop.Dispose();
+    }
+
+    [Fact]
+    public void RepeatOfAnImmediateValue_AdvanceUntilIdle_ThrowsNamingTheInstantAndTheLimit()
+    {
+        var loop = VirtualLoop();
+        loop.MaxStepsPerInstant = 5_000;
+        int values = 0;
+        IDisposable subscription = Observable.Return(1, loop.Scheduler).Repeat().Subscribe(_ => values++);
+
+        AssertStuckAt(loop, T0, 5_000, loop.AdvanceUntilIdle);
+
+        Assert.True(values > 1000, $"{values} values");
+        subscription.Dispose();
+        loop.Dispose();
+    }
+
+    [Fact]
+    public void SelfReschedulingAction_AdvanceTo_ThrowsNamingTheInstantAndTheLimit_AndTheLoopStaysUsable()
+    {
+        using var loop = VirtualLoop();
+        loop.MaxStepsPerInstant = 1_000;
+        bool stop = false;
+        loop.Scheduler.Schedule(Ms(50), self =>
+        {
+            if (!stop)
+            {
+                self(TimeSpan.Zero);
+            }
+        });
+
+        AssertStuckAt(loop, At(50), 1_000, () => loop.AdvanceTo(At(100)));
+
+        // The clock stayed at the stuck instant; once the work ends, advancing goes on from there.
+        stop = true;
+        bool later = false;
+        loop.Scheduler.Schedule(Ms(10), () => later = true);
+        loop.AdvanceTo(At(100));
+        Assert.True(later);
+        Assert.Equal(At(100), loop.Now);
+    }
+
+    [Fact]
+    public void TimerReArmedAtItsOwnDeadline_AdvanceBy_ThrowsNamingTheInstant()
+    {
+        using var loop = VirtualLoop();
+        loop.MaxStepsPerInstant = 1_000;
+        int fired = 0;
+        bool stop = false;
+        loop.Timer(Ms(20), deadline => stop ? TimeoutAction.Drop : TimeoutAction.ToInstant(deadline)).Subscribe(_ => fired++);
+
+        AssertStuckAt(loop, At(20), 1_000, () => loop.AdvanceBy(Ms(100)));
+
+        stop = true;
+        loop.AdvanceBy(Ms(100));
+        Assert.Equal(At(120), loop.Now);
+        Assert.InRange(fired, 999, 1_001);
+    }
+
+    [Fact]
+    public void MaxStepsPerInstant_BelowOne_Throws()
+    {
+        using var loop = VirtualLoop();
+        Assert.Throws<ArgumentOutOfRangeException>(() => loop.MaxStepsPerInstant = 0);
+        Assert.Equal(100_000, loop.MaxStepsPerInstant);
+    }
+
+    private static void AssertStuckAt(EventLoop loop, DateTimeOffset instant, int limit, Action advance)
+    {
+        var error = Assert.Throws<InvalidOperationException>(advance);
+        Assert.Contains(instant.ToString("O"), error.Message);
+        Assert.Contains(limit.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+        Assert.Equal(instant, loop.Now);
     }
 }
