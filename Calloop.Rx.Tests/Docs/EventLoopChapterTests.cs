@@ -40,12 +40,12 @@ public class EventLoopChapterTests
         using IDisposable timerSubscription = loop.Timer(TimeSpan.Zero).Subscribe(timerObserver);
         loop.InsertIdle(() => order.Add("idle"));
         loop.Scheduler.Schedule(() => order.Add("scheduled"));
-        loop.Scheduler.Schedule(TimeSpan.Zero, () => order.Add("scheduled with a due time"));
+        loop.Scheduler.Schedule(loop.Now.AddSeconds(-1), () => order.Add("scheduled for a second ago"));
         ping.Send();
 
         loop.Dispatch(TimeSpan.Zero);
 
-        Assert.Equal(["ping", "timer", "scheduled with a due time", "scheduled", "idle"], order);
+        Assert.Equal(["ping", "scheduled for a second ago", "timer", "scheduled", "idle"], order);
         pingObserver.AssertClean();
         timerObserver.AssertClean();
     }

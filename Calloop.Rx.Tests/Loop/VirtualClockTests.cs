@@ -490,13 +490,12 @@ public class VirtualClockTests
     public void RepeatOfAnImmediateValue_AdvanceUntilIdle_ThrowsNamingTheInstantAndTheLimit()
     {
         var loop = VirtualLoop();
-        loop.MaxStepsPerInstant = 5_000;
         int values = 0;
         IDisposable subscription = Observable.Return(1, loop.Scheduler).Repeat().Subscribe(_ => values++);
 
-        AssertStuckAt(loop, T0, 5_000, loop.AdvanceUntilIdle);
+        AssertStuckAt(loop, T0, 100_000, loop.AdvanceUntilIdle);
 
-        Assert.True(values > 1000, $"{values} values");
+        Assert.True(values > 10_000, $"{values} values");
         subscription.Dispose();
         loop.Dispose();
     }
