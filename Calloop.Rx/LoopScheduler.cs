@@ -7,8 +7,9 @@ namespace Calloop.Rx;
 /// The loop as an Rx scheduler. Work runs on the loop thread, during dispatch: due timed work with the timers
 /// (by deadline, then scheduling order), immediate work after the events of the dispatch. Work scheduled while
 /// work runs goes to a later phase or dispatch, never inline. Work due when it is scheduled (a zero or negative
-/// delay, an absolute time equal to <see cref="Now"/>) is immediate work, so immediate and
-/// zero-delay work run in one FIFO, in the order they were scheduled, as on Rx's virtual-time schedulers.
+/// delay, an absolute time equal to <see cref="Now"/>, the first run of a zero-period periodic action) is immediate
+/// work, so immediate and zero-delay work run in one FIFO, in the order they were scheduled, as on Rx's
+/// virtual-time schedulers.
 /// </summary>
 /// <remarks>
 /// <para>Rules callers may rely on: equal due times run in scheduling order, whether scheduled as immediate or as

@@ -157,6 +157,22 @@ public class ImmediateAndZeroDelayOrderTests
             log);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ZeroPeriodPeriodicAction_FirstRunsInSchedulingOrderWithImmediateWork(bool isVirtual)
+    {
+        using var loop = NewLoop(isVirtual);
+        var log = new List<string>();
+        loop.Scheduler.Schedule(() => log.Add("immediate 1"));
+        using IDisposable periodic = loop.Scheduler.SchedulePeriodic(TimeSpan.Zero, () => log.Add("periodic"));
+        loop.Scheduler.Schedule(() => log.Add("immediate 2"));
+
+        loop.DispatchUntil(() => log.Count >= 3, "three entries");
+
+        Assert.Equal(["immediate 1", "periodic", "immediate 2"], log.Take(3));
+    }
+
     [Fact]
     public void ZeroDelayWork_RunsBeforeATimerThatFallsDueLater_AndAfterOneAlreadyDue()
     {
