@@ -473,6 +473,34 @@ public class VirtualClockTests
     }
 
     [Fact]
+    public async Task Sleep_WhileAnotherThreadDispatches_Throws_AndLeavesTheClock()
+    {
+        using var loop = VirtualLoop();
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        loop.Scheduler.Schedule(() =>
+        {
+            entered.Set();
+            Assert.True(release.Wait(TimeSpan.FromSeconds(5)));
+        });
+        var dispatcher = Task.Run(() => loop.Dispatch(TimeSpan.Zero));
+        try
+        {
+            Assert.True(entered.Wait(TimeSpan.FromSeconds(5)));
+            Assert.Throws<InvalidOperationException>(() => loop.Sleep(Ms(10)));
+            Assert.Equal(T0, loop.Now);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await dispatcher.WaitAsync(TimeSpan.FromSeconds(5));
+        loop.Sleep(Ms(10));
+        Assert.Equal(At(10), loop.Now);
+    }
+
+    [Fact]
     public void ZeroPeriodSchedulePeriodic_AdvanceBy_ThrowsNamingTheInstantAndTheLimit()
     {
         var loop = VirtualLoop();
