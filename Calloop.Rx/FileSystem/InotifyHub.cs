@@ -44,6 +44,9 @@ internal sealed class InotifyHub : IObserver<Readiness>
         }
     }
 
+    /// <summary>The inotify fd (for diagnostics: <c>/proc/self/fdinfo</c> lists its watches).</summary>
+    internal int Fd => _inotify.Handle.Fd;
+
     /// <summary>Whether the fd is closed (the loop was disposed, or epoll failed it). Caller holds the gate.</summary>
     internal bool IsClosed => _closed;
 
@@ -191,6 +194,13 @@ internal sealed class InotifyHub : IObserver<Readiness>
         }
 
         FlushMovedFrom();
+        if ((record.Mask & Inotify.MovedTo) != 0)
+        {
+            // A rename's second half alone: the entry came from outside every watch.
+            RouteMove(null, record);
+            return;
+        }
+
         if (_watchers.TryGetValue(record.Wd, out FileWatchSource[]? sources))
         {
             foreach (FileWatchSource source in sources)
@@ -206,10 +216,10 @@ internal sealed class InotifyHub : IObserver<Readiness>
         }
     }
 
-    /// <summary>A rename whose two halves were both read: each source sees a move within, out of, or into its watch.</summary>
-    private void RouteMove(in InotifyRecord from, in InotifyRecord to)
+    /// <summary>A rename (both halves, or only the second): each source sees a move within, out of, or into its watch.</summary>
+    private void RouteMove(InotifyRecord? from, InotifyRecord to)
     {
-        FileWatchSource[] fromSources = _watchers.GetValueOrDefault(from.Wd, []);
+        FileWatchSource[] fromSources = from is { } f ? _watchers.GetValueOrDefault(f.Wd, []) : [];
         FileWatchSource[] toSources = _watchers.GetValueOrDefault(to.Wd, []);
         foreach (FileWatchSource source in fromSources)
         {
