@@ -89,6 +89,29 @@ public class SamplesTests
     }
 
     [Fact]
+    public void Watch_self_test_sees_each_change_in_a_new_subdirectory_and_ends()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["watch", "--self-test"], output));
+        string[] lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.StartsWith("Watching /", lines[0], StringComparison.Ordinal);
+        Assert.Equal(["Created", "Created", "Modified", "Moved", "Deleted"], lines[1..].Select(line => line.Split(' ')[0]));
+        Assert.EndsWith("/sub/", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith("/sub/file.txt -> " + lines[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], lines[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Watch_of_a_missing_path_reports_the_error_and_exits_1()
+    {
+        var output = new StringWriter();
+        Assert.Equal(1, Program.Run(["watch", "/no/such/calloop/path"], output));
+        Assert.Contains("Cannot watch: inotify_add_watch failed, errno 2", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("/no/such/calloop/path", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, Program.Run(["watch"], new StringWriter()));
+    }
+
+    [Fact]
     public void Echo_self_test_passes_and_closes_every_fd()
     {
         // The first run loads what the runtime keeps for good (sockets' own fds, if any); the second must leave none behind.
