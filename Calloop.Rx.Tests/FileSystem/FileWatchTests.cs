@@ -257,6 +257,28 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
+    public void Watch_ResubscribedAfterAnInterruptedDelivery_DoesNotReplayEventsOfTheOldRegistration()
+    {
+        FileWatchSource source = _loop.Watch(_dir.Path);
+        var thrower = new ContractObserver<FileSystemEvent>(_loop, _ => throw new InvalidOperationException("observer fails"));
+        IDisposable first = source.Subscribe(thrower);
+        File.WriteAllText(_dir["one"], string.Empty);
+        File.WriteAllText(_dir["two"], string.Empty);
+
+        // The observer's exception comes out of the dispatch that delivered the first event; the second stays pending.
+        Assert.Throws<InvalidOperationException>(() => _loop.DispatchUntil(() => false, "the failing observer"));
+        Assert.Single(thrower.Values);
+        first.Dispose();
+
+        var events = new ContractObserver<FileSystemEvent>(_loop);
+        using IDisposable second = source.Subscribe(events);
+        File.WriteAllText(_dir["marker"], string.Empty);
+        WaitFor(events, FileSystemEventKind.Created, _dir["marker"]);
+
+        Assert.DoesNotContain(events.Values, e => e.Path == _dir["two"]);
+    }
+
+    [Fact]
     public void Watch_TwoSourcesOnOnePath_ShareTheKernelWatchUntilTheLastLetsGo()
     {
         var first = Watch(_dir.Path);

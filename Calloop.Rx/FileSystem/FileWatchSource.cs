@@ -32,6 +32,10 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
     private readonly Dictionary<int, string> _watches = [];
     private readonly Dictionary<string, Coalesced> _coalesced = new(StringComparer.Ordinal);
     private Queue<FileSystemEvent> _incoming = new();
+
+    // Counts unregistrations, so that the loop thread drops what it took for delivery before one (it owns that queue,
+    // which another thread's unsubscription therefore cannot empty).
+    private int _generation;
     private Exception? _endError;
     private bool _ending;
     private int _rootWd = -1;
@@ -39,6 +43,7 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
 
     // Loop thread only: what the current delivery takes from.
     private Queue<FileSystemEvent> _delivering = new();
+    private int _deliveringGeneration;
 
     internal FileWatchSource(EventLoop loop, string path, FileWatchOptions options)
         : base(loop)
@@ -85,11 +90,17 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
     {
         while (true)
         {
+            if (_deliveringGeneration != Volatile.Read(ref _generation))
+            {
+                _delivering.Clear();
+            }
+
             if (_delivering.Count == 0)
             {
                 lock (Loop.Gate)
                 {
                     (_incoming, _delivering) = (_delivering, _incoming);
+                    _deliveringGeneration = _generation;
                 }
             }
 
@@ -444,6 +455,7 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
 
         _coalesced.Clear();
         _incoming.Clear();
+        Volatile.Write(ref _generation, _generation + 1);
     }
 
     /// <summary>Modifications of one path held for the coalescing window.</summary>
