@@ -1,4 +1,5 @@
 using Calloop.Rx.Tests.Infrastructure;
+using Calloop.Rx.Tests.Interop;
 
 namespace Calloop.Rx.Tests.FileSystem;
 
@@ -305,6 +306,28 @@ public sealed class FileWatchTests : IDisposable
         Assert.Equal(2, error.Errno);
         Assert.Equal("inotify_add_watch", error.Operation);
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        var events = Watch(_dir.Path);
+        File.WriteAllText(_dir["after.txt"], "x");
+        WaitFor(events, FileSystemEventKind.Created, _dir["after.txt"]);
+    }
+
+    [Fact]
+    public void Watch_WithoutPermission_IsOnErrorWithEacces_AndTheLoopGoesOn()
+    {
+        string secret = _dir["secret"];
+        Directory.CreateDirectory(secret);
+        File.SetUnixFileMode(secret, UnixFileMode.None);
+        FileWatchSource source = _loop.Watch(secret);
+
+        // As nobody (root would pass every permission check); the kernel watch is added on the subscribing thread.
+        LoopException error;
+        using (FsUid.Become(FsUid.Nobody))
+        {
+            error = source.AssertRefused();
+        }
+
+        Assert.Equal(13, error.Errno);
+        Assert.Contains(secret, error.Message, StringComparison.Ordinal);
         var events = Watch(_dir.Path);
         File.WriteAllText(_dir["after.txt"], "x");
         WaitFor(events, FileSystemEventKind.Created, _dir["after.txt"]);
