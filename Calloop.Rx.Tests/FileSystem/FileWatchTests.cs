@@ -280,6 +280,27 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
+    public void Watch_Remove_RemovesEveryKernelWatchOfARecursiveWatch_ThenCompletes()
+    {
+        Directory.CreateDirectory(_dir["a/b"]);
+        var kept = Watch(_dir["a/b"]);
+        FileWatchSource source = _loop.Watch(_dir.Path, new FileWatchOptions { Recursive = true });
+        var events = new ContractObserver<FileSystemEvent>(_loop);
+        using IDisposable subscription = source.Subscribe(events);
+        Assert.Equal(3, KernelWatchCount());
+
+        source.Remove();
+        _loop.DispatchUntil(() => events.Completed, "OnCompleted");
+
+        // a/b is still watched by the other source, which shares its kernel watch.
+        Assert.Equal(1, KernelWatchCount());
+        File.WriteAllText(_dir["a/b/x"], "x");
+        WaitFor(kept, FileSystemEventKind.Created, _dir["a/b/x"]);
+        Assert.Empty(events.Values);
+        events.AssertClean();
+    }
+
+    [Fact]
     public void Watch_TwoSourcesOnOnePath_ShareTheKernelWatchUntilTheLastLetsGo()
     {
         var first = Watch(_dir.Path);
