@@ -49,7 +49,7 @@ public sealed class LoopException : IOException
     {
         if (operation == "inotify_add_watch" && errno == Inotify.ENOSPC)
         {
-            return "the per-user inotify watch limit (fs.inotify.max_user_watches) is reached";
+            return "the per-user inotify watch limit (fs.inotify.max_user_watches; user.max_inotify_watches in a user namespace) is reached";
         }
 
         if (operation == "inotify_init1" && errno == Inotify.EMFILE)

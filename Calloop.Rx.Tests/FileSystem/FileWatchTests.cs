@@ -393,7 +393,7 @@ public sealed class FileWatchTests : IDisposable
     {
         var error = new LoopException("inotify_add_watch", Calloop.Rx.Interop.Inotify.ENOSPC, -1, "Watch /some/path");
 
-        Assert.StartsWith("the per-user inotify watch limit (fs.inotify.max_user_watches) is reached (Watch /some/path)", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("the per-user inotify watch limit (fs.inotify.max_user_watches; user.max_inotify_watches in a user namespace) is reached (Watch /some/path)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

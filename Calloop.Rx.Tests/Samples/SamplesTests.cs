@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Calloop.Rx.Samples;
+using Calloop.Rx.Tests.FileSystem;
+using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
 
 namespace Calloop.Rx.Tests.Samples;
@@ -109,6 +112,41 @@ public class SamplesTests
         Assert.Contains("Cannot watch: inotify_add_watch failed, errno 2", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("/no/such/calloop/path", output.ToString(), StringComparison.Ordinal);
         Assert.Equal(2, Program.Run(["watch"], new StringWriter()));
+    }
+
+    [Fact]
+    public async Task Watch_beyond_the_inotify_watch_limit_reports_ENOSPC_and_exits_1()
+    {
+        // A user namespace of its own (unshare -U -r), whose watch limit its root may lower without touching the
+        // machine's: two watches allowed, and a tree of three directories needs three.
+        using var tree = new TempDirectory();
+        Directory.CreateDirectory(tree["a/b"]);
+        string script = "echo 2 > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\"";
+        var start = new ProcessStartInfo("unshare", ["-U", "-r", "sh", "-c", script, SamplesHost.DotnetHost(), SamplesHost.SamplesDll, "watch", tree.Path])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process child = Process.Start(start) ?? throw new InvalidOperationException("could not start unshare");
+        Task<string> output = child.StandardOutput.ReadToEndAsync();
+        Task<string> errors = child.StandardError.ReadToEndAsync();
+        try
+        {
+            await child.WaitForExitAsync().WaitAsync(LoopExtensions.Patience);
+        }
+        finally
+        {
+            if (!child.HasExited)
+            {
+                child.Kill(entireProcessTree: true);
+            }
+        }
+
+        string text = await output + await errors;
+        Assert.True(child.ExitCode == 1, $"exit code {child.ExitCode}: {text}");
+        Assert.Contains("Cannot watch: the per-user inotify watch limit", text, StringComparison.Ordinal);
+        Assert.Contains($"(Watch {tree["a/b"]}): inotify_add_watch failed, errno 28", text, StringComparison.Ordinal);
     }
 
     [Fact]
