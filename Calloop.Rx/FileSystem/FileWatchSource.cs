@@ -12,8 +12,9 @@ namespace Calloop.Rx;
 /// <para>Events arrive on the loop thread in the kernel's order: the dispatch that reads them from the inotify fd
 /// queues them, and they are delivered from the next one (which does not wait). A rename within the watch is one
 /// <see cref="FileSystemEventKind.Moved"/> event; out of it, <see cref="FileSystemEventKind.MovedAway"/>; into it,
-/// <see cref="FileSystemEventKind.MovedIn"/>. The kernel itself merges a change identical to the one before it
-/// while neither was read, so n quick writes to one file may be one event.</para>
+/// <see cref="FileSystemEventKind.MovedIn"/>. A rename made by another process at the very moment the loop reads may
+/// have its halves read apart, and is then reported as those two. The kernel itself merges a change identical to the
+/// one before it while neither was read, so n quick writes to one file may be one event.</para>
 /// <para>Nothing is lost silently: when the kernel's queue overflows every watch of the loop gets an
 /// <see cref="FileSystemEventKind.Overflow"/> event. While disabled, events are kept and delivered after
 /// <see cref="LoopSource{T}.Enable"/>. When the watched path itself goes away the source delivers
