@@ -118,6 +118,27 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
+    public void Watch_Recursive_ReportsWhatWasMadeInANewDirectoryBeforeItsWatch()
+    {
+        var events = Watch(_dir.Path, new FileWatchOptions { Recursive = true });
+
+        // All made before the loop reads the first creation, so before x and x/y are watched.
+        Directory.CreateDirectory(_dir["x/y"]);
+        File.WriteAllText(_dir["x/y/f"], string.Empty);
+        WaitFor(events, FileSystemEventKind.Created, _dir["x/y/f"]);
+
+        Assert.Equal(
+            [
+                new FileSystemEvent(FileSystemEventKind.Created, _dir["x"], null, 1, true),
+                new FileSystemEvent(FileSystemEventKind.Created, _dir["x/y"], null, 1, true),
+                new FileSystemEvent(FileSystemEventKind.Created, _dir["x/y/f"], null, 1, false),
+            ],
+            events.Values);
+        File.WriteAllText(_dir["x/y/g"], string.Empty);
+        WaitFor(events, FileSystemEventKind.Created, _dir["x/y/g"]);
+    }
+
+    [Fact]
     public void Watch_Recursive_RenamedSubdirectoryReportsItsNewPaths()
     {
         Directory.CreateDirectory(_dir["before"]);

@@ -4,9 +4,10 @@ namespace Calloop.Rx;
 public sealed record FileWatchOptions
 {
     /// <summary>
-    /// Whether a watched directory's sub-directories are watched too, including those created or moved in later
-    /// (from the moment the loop reads their creation: an entry made inside a new directory before that is not reported).
-    /// Symbolic links are not followed. Default false: only the directory's direct entries.
+    /// Whether a watched directory's sub-directories are watched too, including those created or moved in later.
+    /// A new directory is watched from the moment the loop reads its creation; what was made inside it before then
+    /// is reported as <see cref="FileSystemEventKind.Created"/> (something made at that very moment may be reported
+    /// twice). Symbolic links are not followed. Default false: only the directory's direct entries.
     /// </summary>
     public bool Recursive { get; init; }
 

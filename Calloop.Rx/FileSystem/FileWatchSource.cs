@@ -166,7 +166,7 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
             Post(path, FileSystemEventKind.Created, isDirectory);
             if (isDirectory)
             {
-                WatchSubtree(path);
+                WatchSubtree(path, reportContents: true);
             }
         }
         else if ((mask & Inotify.Attrib) != 0)
@@ -226,7 +226,7 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
             Post(newPath, FileSystemEventKind.MovedIn, isDirectory);
             if (isDirectory)
             {
-                WatchSubtree(newPath);
+                WatchSubtree(newPath, reportContents: false);
             }
         }
     }
@@ -261,7 +261,7 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
         {
             try
             {
-                WatchChildren(Path);
+                WatchChildren(Path, reportContents: false);
             }
             catch
             {
@@ -271,8 +271,13 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
         }
     }
 
-    /// <summary>A directory that appeared inside a recursive watch: watches it and what it holds already.</summary>
-    private void WatchSubtree(string directory)
+    /// <summary>
+    /// A directory that appeared inside a recursive watch: watches it and the directories it holds already. With
+    /// <paramref name="reportContents"/> (a new directory) what was made inside it before its watch is reported as
+    /// <see cref="FileSystemEventKind.Created"/>, so that <c>mkdir -p a/b</c> or a file written at once into a new
+    /// directory is not lost; something made at the very moment its directory's watch is added may be reported twice.
+    /// </summary>
+    private void WatchSubtree(string directory, bool reportContents)
     {
         if (!Options.Recursive)
         {
@@ -283,7 +288,7 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
         {
             if (WatchDirectory(directory))
             {
-                WatchChildren(directory);
+                WatchChildren(directory, reportContents);
             }
         }
         catch (LoopException e)
@@ -292,17 +297,13 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
         }
     }
 
-    private void WatchChildren(string directory)
+    /// <summary>Watches the directories below <paramref name="directory"/> (itself watched already), depth first, each before it is listed.</summary>
+    private void WatchChildren(string directory, bool reportContents)
     {
-        IEnumerable<string> children;
+        List<FileSystemInfo> entries;
         try
         {
-            children = Directory.EnumerateDirectories(directory, "*", new EnumerationOptions
-            {
-                AttributesToSkip = FileAttributes.ReparsePoint,
-                IgnoreInaccessible = true,
-                RecurseSubdirectories = true,
-            }).ToList();
+            entries = [.. new DirectoryInfo(directory).EnumerateFileSystemInfos("*", new EnumerationOptions { IgnoreInaccessible = true })];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -310,9 +311,19 @@ public sealed class FileWatchSource : LoopSource<FileSystemEvent>
             return;
         }
 
-        foreach (string child in children)
+        foreach (FileSystemInfo entry in entries)
         {
-            WatchDirectory(child);
+            // Symbolic links are reported but not followed.
+            bool isDirectory = entry is DirectoryInfo && (entry.Attributes & FileAttributes.ReparsePoint) == 0;
+            if (reportContents)
+            {
+                Post(entry.FullName, FileSystemEventKind.Created, isDirectory);
+            }
+
+            if (isDirectory && WatchDirectory(entry.FullName))
+            {
+                WatchChildren(entry.FullName, reportContents);
+            }
         }
     }
 
