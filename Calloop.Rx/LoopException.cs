@@ -47,6 +47,16 @@ public sealed class LoopException : IOException
     /// <summary>What the common refusals of an fd registration mean for the caller, or null for the others.</summary>
     private static string? Describe(string operation, int errno, int fd)
     {
+        if (operation == "inotify_add_watch" && errno == Inotify.ENOSPC)
+        {
+            return "the per-user inotify watch limit (fs.inotify.max_user_watches; user.max_inotify_watches in a user namespace) is reached";
+        }
+
+        if (operation == "inotify_init1" && errno == Inotify.EMFILE)
+        {
+            return "the per-user inotify instance limit (fs.inotify.max_user_instances) is reached";
+        }
+
         if (fd < 0 || !operation.StartsWith("epoll_ctl", StringComparison.Ordinal))
         {
             return null;

@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Calloop.Rx.Samples;
+using Calloop.Rx.Tests.FileSystem;
+using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
 
 namespace Calloop.Rx.Tests.Samples;
@@ -86,6 +89,64 @@ public class SamplesTests
         Assert.Contains("Received SIGUSR1 (signal 10, 1x)", text);
         Assert.Contains("Received SIGTERM (signal 15, 1x)", text);
         Assert.EndsWith("Shutting down cleanly" + Environment.NewLine, text);
+    }
+
+    [Fact]
+    public void Watch_self_test_sees_each_change_in_a_new_subdirectory_and_ends()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["watch", "--self-test"], output));
+        string[] lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.StartsWith("Watching /", lines[0], StringComparison.Ordinal);
+        Assert.Equal(["Created", "Created", "Modified", "Moved", "Deleted"], lines[1..].Select(line => line.Split(' ')[0]));
+        Assert.EndsWith("/sub/", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith("/sub/file.txt -> " + lines[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], lines[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Watch_of_a_missing_path_reports_the_error_and_exits_1()
+    {
+        var output = new StringWriter();
+        Assert.Equal(1, Program.Run(["watch", "/no/such/calloop/path"], output));
+        Assert.Contains("Cannot watch: inotify_add_watch failed, errno 2", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("/no/such/calloop/path", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, Program.Run(["watch"], new StringWriter()));
+    }
+
+    [Fact]
+    public async Task Watch_beyond_the_inotify_watch_limit_reports_ENOSPC_and_exits_1()
+    {
+        // A user namespace of its own (unshare -U -r), whose watch limit its root may lower without touching the
+        // machine's: two watches allowed, and a tree of three directories needs three.
+        using var tree = new TempDirectory();
+        Directory.CreateDirectory(tree["a/b"]);
+        string script = "echo 2 > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\"";
+        var start = new ProcessStartInfo("unshare", ["-U", "-r", "sh", "-c", script, SamplesHost.DotnetHost(), SamplesHost.SamplesDll, "watch", tree.Path])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process child = Process.Start(start) ?? throw new InvalidOperationException("could not start unshare");
+        Task<string> output = child.StandardOutput.ReadToEndAsync();
+        Task<string> errors = child.StandardError.ReadToEndAsync();
+        try
+        {
+            await child.WaitForExitAsync().WaitAsync(LoopExtensions.Patience);
+        }
+        finally
+        {
+            if (!child.HasExited)
+            {
+                child.Kill(entireProcessTree: true);
+            }
+        }
+
+        string text = await output + await errors;
+        Assert.True(child.ExitCode == 1, $"exit code {child.ExitCode}: {text}");
+        Assert.Contains("Cannot watch: the per-user inotify watch limit", text, StringComparison.Ordinal);
+        Assert.Contains($"(Watch {tree["a/b"]}): inotify_add_watch failed, errno 28", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -68,27 +68,12 @@ public class ZmqCrossProcessTests
 
     private static Process StartPeer(string endpoint)
     {
-        string samples = Path.Combine(AppContext.BaseDirectory, "Calloop.Rx.Samples.dll");
-        Assert.True(File.Exists(samples), $"{samples} is missing: the test project must reference Calloop.Rx.Samples");
-        var start = new ProcessStartInfo(DotnetHost(), [samples, "zeromq-peer", endpoint])
+        var start = new ProcessStartInfo(SamplesHost.DotnetHost(), [SamplesHost.SamplesDll, "zeromq-peer", endpoint])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the peer process");
-    }
-
-    /// <summary>The dotnet host running these tests (the SDK exports it), else the one on PATH.</summary>
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
-        {
-            return host;
-        }
-
-        string? current = Environment.ProcessPath;
-        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 }

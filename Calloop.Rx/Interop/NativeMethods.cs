@@ -30,6 +30,18 @@ internal static unsafe partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "timerfd_settime", SetLastError = true)]
     public static partial int TimerFdSetTime(int fd, int flags, ITimerSpec* newValue, ITimerSpec* oldValue);
 
+    /// <summary>inotify_init1(2).</summary>
+    [LibraryImport("libc", EntryPoint = "inotify_init1", SetLastError = true)]
+    public static partial int InotifyInit1(int flags);
+
+    /// <summary>inotify_add_watch(2); the path is passed as UTF-8, as the runtime's own file APIs do.</summary>
+    [LibraryImport("libc", EntryPoint = "inotify_add_watch", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int InotifyAddWatch(int fd, string path, uint mask);
+
+    /// <summary>inotify_rm_watch(2).</summary>
+    [LibraryImport("libc", EntryPoint = "inotify_rm_watch", SetLastError = true)]
+    public static partial int InotifyRmWatch(int fd, int wd);
+
     /// <summary><c>CLOCK_MONOTONIC</c>, the clock <see cref="System.Diagnostics.Stopwatch"/> reads on Linux.</summary>
     public const int ClockMonotonic = 1;
 
