@@ -110,10 +110,14 @@ public class TaskSchedulerTests
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
+
+        // Completed on a thread of its own rather than by Task.Run, which would wait for a free thread-pool thread.
+        var elsewhere = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = Task.Factory.StartNew(
             async () =>
             {
-                await Task.Run(() => { });
+                new Thread(elsewhere.SetResult).Start();
+                await elsewhere.Task;
                 return Environment.CurrentManagedThreadId;
             },
             CancellationToken.None,
