@@ -1,0 +1,146 @@
+using System.Threading.Channels;
+using Calloop.Rx.Tests.Infrastructure;
+using Calloop.Rx.ZeroMQ;
+
+namespace Calloop.Rx.Tests.ZeroMQ;
+
+/// <summary>
+/// <see cref="ZmqSender.SendAsync"/> against a bounded outbox: a PUSH with no peer never becomes writable, so the
+/// outbox stays full until the test connects one. It waits without blocking a thread, serves waiters in order, and
+/// ends as <see cref="ZmqSender.Send(IReadOnlyList{byte[]}, CancellationToken)"/> does.
+/// </summary>
+public class ZmqSendAsyncTests
+{
+    private const int Capacity = 4;
+
+    [Fact]
+    public async Task SendAsync_waits_while_full_and_completes_when_the_loop_makes_room()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = Capacity });
+        Task producer = Task.Run(async () =>
+        {
+            for (int i = 0; i < 3 * Capacity; i++)
+            {
+                await sender.SendAsync([Frames.Int(i)]);
+            }
+        });
+
+        // The producer fills the outbox and then waits: the loop has nowhere to send.
+        bed.Loop.DispatchUntil(() => sender.Pending == Capacity, "a full outbox");
+        bed.Loop.Dispatch(TimeSpan.Zero);
+        Assert.False(producer.IsCompleted);
+
+        var pull = bed.Socket(ZmqSocketType.Pull);
+        push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+
+        // An inproc connect makes the PUSH writable at once, from this thread: no ZMQ_FD edge, so say so.
+        source.Update();
+        var received = new List<int>();
+        bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) == 3 * Capacity && producer.IsCompleted, "everything the producer sent");
+        await producer.WaitAsync(LoopExtensions.Patience);
+        Assert.Equal(Enumerable.Range(0, 3 * Capacity), received);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task Waiting_sends_get_room_in_the_order_they_started_waiting_and_a_disposed_senders_turn_passes_on()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        sender.Send(Frames.Int(0));
+        ZmqSender[] clones = [.. Enumerable.Range(1, 4).Select(_ => sender.Clone())];
+        Task[] waiting = [.. clones.Select((clone, i) => clone.SendAsync([Frames.Int(i + 1)]).AsTask())];
+        Assert.All(waiting, t => Assert.False(t.IsCompleted));
+
+        // The second in line gives up its turn by going away: its send fails, and the credit goes to the third.
+        clones[1].Dispose();
+        var pull = bed.Socket(ZmqSocketType.Pull);
+        push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+        source.Update();
+        var received = new List<int>();
+        bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) == 4, "every send still standing");
+
+        Assert.Equal([0, 1, 3, 4], received);
+        await Task.WhenAll(waiting[0], waiting[2], waiting[3]).WaitAsync(LoopExtensions.Patience);
+        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting[1].WaitAsync(LoopExtensions.Patience));
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task Cancelling_a_waiting_SendAsync_fails_it_and_queues_nothing()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        sender.Send(Frames.Int(0));
+        using var cancellation = new CancellationTokenSource();
+        Task waiting = sender.SendAsync([Frames.Int(99)], cancellation.Token).AsTask();
+
+        cancellation.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(LoopExtensions.Patience));
+        Assert.Equal(1, sender.Pending);
+        var pull = bed.Socket(ZmqSocketType.Pull);
+        push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+        source.Update();
+        var received = new List<int>();
+        bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) == 1 && sender.Pending == 0, "message 0");
+        await sender.SendAsync([Frames.Int(2)]).AsTask().WaitAsync(LoopExtensions.Patience);
+        bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) == 2, "message 2");
+        Assert.Equal([0, 2], received);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task Ending_the_source_fails_a_waiting_SendAsync()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        sender.Send(Frames.Int(0));
+        Task waiting = sender.SendAsync([Frames.Int(1)]).AsTask();
+
+        source.Remove();
+
+        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting.WaitAsync(LoopExtensions.Patience));
+        await Assert.ThrowsAsync<ChannelClosedException>(() => sender.SendAsync([Frames.Int(2)]).AsTask());
+        bed.Loop.DispatchUntil(() => observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task Disposing_the_loop_fails_a_waiting_SendAsync()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, _, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        sender.Send(Frames.Int(0));
+        Task waiting = sender.SendAsync([Frames.Int(1)]).AsTask();
+
+        bed.Loop.Dispose();
+
+        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting.WaitAsync(LoopExtensions.Patience));
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task An_unbounded_outbox_completes_every_SendAsync_at_once()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, _, observer) = bed.Start(push);
+        for (int i = 0; i < 1000; i++)
+        {
+            ValueTask send = sender.SendAsync([Frames.Int(i)]);
+            Assert.True(send.IsCompletedSuccessfully);
+            await send;
+        }
+
+        Assert.Equal(1000, sender.Pending);
+        observer.AssertClean();
+    }
+}
