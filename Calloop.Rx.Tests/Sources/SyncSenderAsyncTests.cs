@@ -190,16 +190,20 @@ public class SyncSenderAsyncTests
         var (ping, pings) = loop.Ping();
         using var inCallback = new ManualResetEventSlim();
         using var disposed = new ManualResetEventSlim();
-        messages.Disable();
+        Task waiting = Task.CompletedTask;
+        bool endedDuringTheDispatch = false;
         messages.Subscribe(_ => { });
+        messages.Disable();
         pings.Subscribe(_ =>
         {
-            // The dispatch stays here until Dispose returned on the other thread: the teardown waits for it.
+            // The dispatch stays here until Dispose returned on the other thread, so the teardown has to wait for
+            // it: the waiting send must fail already, released by Dispose itself.
             inCallback.Set();
             Assert.True(disposed.Wait(LoopExtensions.Patience));
+            endedDuringTheDispatch = ((IAsyncResult)waiting).AsyncWaitHandle.WaitOne(LoopExtensions.Patience);
         });
         Assert.Equal(SendResult.Sent, sender.TrySend(0));
-        Task waiting = sender.SendAsync(1).AsTask();
+        waiting = sender.SendAsync(1).AsTask();
         ping.Send();
         var disposer = new Thread(() =>
         {
@@ -212,7 +216,8 @@ public class SyncSenderAsyncTests
         loop.Dispatch(LoopExtensions.Patience);
 
         Assert.True(disposer.Join(LoopExtensions.Patience));
-        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting.WaitAsync(LoopExtensions.Patience));
+        Assert.True(endedDuringTheDispatch, "the waiting send outlived Dispose");
+        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting);
     }
 
     [Fact]

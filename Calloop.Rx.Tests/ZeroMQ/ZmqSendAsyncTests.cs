@@ -143,4 +143,51 @@ public class ZmqSendAsyncTests
         Assert.Equal(1000, sender.Pending);
         observer.AssertClean();
     }
+
+    [Fact]
+    public void SendAsync_racing_its_cancellation_either_queues_once_or_fails_without_queuing()
+    {
+        Stress.RaceTrials.Run(maxTrials: 100, ciSeconds: 1.5, trial =>
+        {
+            using var bed = new ZmqTestBed();
+            var push = bed.Socket(ZmqSocketType.Push);
+            var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+            sender.Send(Frames.Int(0));
+            using var cancellation = new CancellationTokenSource();
+            using var go = new ManualResetEventSlim();
+            Task waiting = sender.SendAsync([Frames.Int(1)], cancellation.Token).AsTask();
+            var pull = bed.Socket(ZmqSocketType.Pull);
+            push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+            var canceller = new Thread(() =>
+            {
+                go.Wait();
+                cancellation.Cancel();
+            });
+            canceller.Start();
+
+            // The loop hands message 0 to libzmq and the credit to the waiting send, while the token is cancelled.
+            go.Set();
+            source.Update();
+            bed.Loop.DispatchUntil(() => waiting.IsCompleted, "the waiting send's end");
+            Assert.True(canceller.Join(LoopExtensions.Patience));
+
+            // A marker after the race: whatever the send queued arrives before it.
+            Task marker = sender.SendAsync([Frames.Int(2)]).AsTask();
+            var received = new List<int>();
+            bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) > 0 && received[^1] == 2, "the marker");
+            Assert.True(((IAsyncResult)marker).AsyncWaitHandle.WaitOne(LoopExtensions.Patience), "the marker's send never ended");
+            Assert.True(marker.IsCompletedSuccessfully);
+            if (waiting.IsCompletedSuccessfully)
+            {
+                Assert.Equal([0, 1, 2], received);
+            }
+            else
+            {
+                Assert.True(waiting.IsCanceled, $"{waiting.Status}: {waiting.Exception}");
+                Assert.Equal([0, 2], received);
+            }
+
+            observer.AssertClean();
+        });
+    }
 }
