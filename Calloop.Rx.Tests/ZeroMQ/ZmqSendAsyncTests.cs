@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.ZeroMQ;
@@ -190,4 +191,81 @@ public class ZmqSendAsyncTests
             observer.AssertClean();
         });
     }
+
+    [Fact]
+    public void SendAsync_that_has_to_wait_allocates_no_more_than_sends_that_do_not()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var pull = bed.Socket(ZmqSocketType.Pull);
+
+        // No high-water mark: libzmq keeps every message (in native memory) without the test reading them.
+        push.SendHighWaterMark = 0;
+        pull.ReceiveHighWaterMark = 0;
+        push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        source.Update();
+        IReadOnlyList<byte[]> parts = [Frames.Int(7)];
+        bool allWaited = true;
+
+        // Two messages per round either way. Waiting: the first takes the only credit, so the second waits in
+        // line; the dispatches hand the first to libzmq, give the credit to the waiter (queuing its message),
+        // complete it, and send that one too. Not waiting: each message goes through alone. The sending side
+        // allocates the same in both (its copy of the list of frames, and whatever the source spends per message).
+        long waiting = LeastPerWindow(() =>
+        {
+            allWaited &= sender.TrySend(parts) == SendResult.Sent;
+            ValueTask send = sender.SendAsync(parts);
+            allWaited &= !send.IsCompleted;
+            DispatchUntilDrained(bed.Loop, sender);
+            TakeResult(send);
+        });
+        long notWaiting = LeastPerWindow(() =>
+        {
+            allWaited &= sender.TrySend(parts) == SendResult.Sent;
+            DispatchUntilDrained(bed.Loop, sender);
+            allWaited &= sender.TrySend(parts) == SendResult.Sent;
+            DispatchUntilDrained(bed.Loop, sender);
+        });
+
+        Assert.True(allWaited, "a send did not take the path it should");
+        Assert.Equal(notWaiting, waiting);
+        observer.AssertClean();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="round"/> 3100 times and returns the bytes this thread allocated in the least of three
+    /// windows of 1000 rounds after a warm-up: an allocation per round shows in every window, a one-off in one only.
+    /// </summary>
+    private static long LeastPerWindow(Action round)
+    {
+        long least = long.MaxValue;
+        long before = 0;
+        for (int i = 0; i < 3100; i++)
+        {
+            if (i % 1000 == 100)
+            {
+                long now = GC.GetAllocatedBytesForCurrentThread();
+                least = i > 100 ? Math.Min(least, now - before) : least;
+                before = now;
+            }
+
+            round();
+        }
+
+        return Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>Not DispatchUntil: its condition and message would allocate on this (the measured) thread.</summary>
+    private static void DispatchUntilDrained(EventLoop loop, ZmqSender sender)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 4);
+        while (sender.Pending > 0 && Stopwatch.GetTimestamp() < deadline)
+        {
+            loop.Dispatch(TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>Takes the result of a completed send (which recycles its waiter), as an await would.</summary>
+    private static void TakeResult(ValueTask completed) => completed.GetAwaiter().GetResult();
 }

@@ -95,8 +95,8 @@ public sealed class ZmqSender : IDisposable
 
     /// <summary>
     /// Queues a multipart message, waiting without blocking a thread while a bounded outbox is full (an unbounded
-    /// one never waits). With room, it queues at once and returns a completed task; waiting allocates nothing
-    /// beyond the message's list of frames, which every send copies. Waiting senders get the room in the order they
+    /// one never waits). With room, it queues at once and returns a completed task; the waiters are pooled, so a
+    /// send that waits allocates no more than one that does not. Waiting senders get the room in the order they
     /// started waiting, before senders blocked in <see cref="Send(IReadOnlyList{byte[]}, CancellationToken)"/>.
     /// </summary>
     /// <remarks>
