@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Threading.Channels;
 
 namespace Calloop.Rx;
 
@@ -7,4 +8,8 @@ internal static class ThrowHelper
 {
     [DoesNotReturn]
     public static void ThrowLoopDisposed() => throw new ObjectDisposedException(nameof(EventLoop), "The event loop has been disposed.");
+
+    /// <summary>What a channel's <c>Send</c> and <c>SendAsync</c> throw for <see cref="SendResult.Closed"/>.</summary>
+    public static ChannelClosedException ChannelClosed() =>
+        new("The channel is closed: the sender was disposed, the receiving source is gone or the loop is disposed.");
 }

@@ -52,6 +52,26 @@ internal sealed class ChannelCore<T>
         return result;
     }
 
+    /// <summary>
+    /// Queues <paramref name="item"/>, or waits in line for room without blocking a thread: completed at once when
+    /// there is room (or the channel is closed), without allocating. Allowed on the loop thread, where the send
+    /// completes once a later dispatch made room.
+    /// </summary>
+    public ValueTask SendAsync(T item, CancellationToken cancellationToken)
+    {
+        switch (Queue.TryWriteOrWait(item, cancellationToken, out ValueTask waiting))
+        {
+            case SendResult.Sent:
+                Source.Notifier.Signal();
+                return ValueTask.CompletedTask;
+            case SendResult.Full:
+                // The loop appends the item when it makes room, while delivering this very source.
+                return waiting;
+            default:
+                return ValueTask.FromException(ThrowHelper.ChannelClosed());
+        }
+    }
+
     public void AddSender() => Interlocked.Increment(ref _senders);
 
     /// <summary>The last sender closes the queue; the loop then completes the source once it has drained it.</summary>

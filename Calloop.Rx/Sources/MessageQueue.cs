@@ -1,6 +1,7 @@
 using System.Buffers;
 using Calloop.Rx.Scheduling;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 
 namespace Calloop.Rx;
 
@@ -16,21 +17,23 @@ namespace Calloop.Rx;
 /// <para>The lock is a <see cref="SpinLock"/>: it only ever guards an append or a swap, and it costs ~5 ns where a
 /// monitor or <see cref="Lock"/> cost 10-18 ns here, most of a send. For a bounded queue every message not yet
 /// delivered counts against the capacity, and room comes back with each delivered batch (<see cref="Advance"/>), not
-/// at the next swap: the next swap may never come if the loop stops reading exactly at the end of a batch. Senders
-/// waiting for room block on a separate monitor, pulsed when room comes back, when either side closes, and when the
-/// loop is disposed.</para>
+/// at the next swap: the next swap may never come if the loop stops reading exactly at the end of a batch. Room that
+/// comes back goes first to the asynchronous senders waiting in line (<see cref="SendWaiterLine{T}"/>), in the order
+/// they came, their items appended by the loop itself; senders blocked in <see cref="Write"/> wait on a separate
+/// monitor, pulsed when room comes back, when either side closes, and when the loop is disposed.</para>
 /// <para>The loop reads a batch as a span and moves its cursor once per batch: a cursor written per message shared a
 /// cache line with the count the producer writes per message, and that ping-pong between the cores cost more than
 /// the rest of the delivery. The producers' array grows through <see cref="ArrayPool{T}.Shared"/>, so a burst of
 /// a million messages does not allocate a fresh large array (and set off a full collection) each time it doubles.</para>
 /// </remarks>
-internal sealed class MessageQueue<T>
+internal sealed class MessageQueue<T> : ISendWaiterOwner<T>
 {
     private static readonly Action<object?> WakeWaitersCallback = static state => ((MessageQueue<T>)state!).WakeWaiters();
 
     private readonly object _roomLock = new();
     private readonly EventLoop _loop;
     private readonly int _capacity;
+    private readonly SendWaiterLine<T> _line;
     private SpinLock _lock = new(enableThreadOwnerTracking: false);
     private T[] _incoming = new T[64];
     private T[] _outgoing = new T[64];
@@ -48,6 +51,7 @@ internal sealed class MessageQueue<T>
     {
         _loop = loop;
         _capacity = capacity;
+        _line = new SendWaiterLine<T>(this);
     }
 
     /// <summary>Loop thread: whether messages remain after the last <see cref="Advance"/> (a hint when producers run).</summary>
@@ -60,21 +64,7 @@ internal sealed class MessageQueue<T>
         try
         {
             _lock.Enter(ref taken);
-
-            // The loop's flag, not a message from its teardown: a write that starts after Dispose returned must be
-            // refused even while teardown waits for another thread's dispatch, and the loop need not reach the queue.
-            if (_readerClosed || _writerClosed || _loop.IsDisposed)
-            {
-                return SendResult.Closed;
-            }
-
-            if (_capacity > 0 && _undelivered >= _capacity)
-            {
-                return SendResult.Full;
-            }
-
-            Append(item);
-            return SendResult.Sent;
+            return TryWriteLocked(item);
         }
         finally
         {
@@ -83,6 +73,39 @@ internal sealed class MessageQueue<T>
                 _lock.Exit(useMemoryBarrier: false);
             }
         }
+    }
+
+    /// <summary>
+    /// Any thread: appends <paramref name="item"/> if there is room, as <see cref="TryWrite"/>; when a bounded queue
+    /// is full, joins the line of asynchronous senders instead, and <paramref name="waiting"/> completes once the
+    /// loop made room and appended the item, or fails with <see cref="ChannelClosedException"/> (closed or loop
+    /// disposed) or <see cref="OperationCanceledException"/> (<paramref name="cancellationToken"/>, nothing appended).
+    /// </summary>
+    /// <returns>Sent or Closed at once; Full when <paramref name="waiting"/> was set.</returns>
+    public SendResult TryWriteOrWait(T item, CancellationToken cancellationToken, out ValueTask waiting)
+    {
+        SendResult result;
+        SendWaiter<T>? waiter = null;
+        bool taken = false;
+        try
+        {
+            _lock.Enter(ref taken);
+            result = TryWriteLocked(item);
+            if (result == SendResult.Full)
+            {
+                waiter = _line.Join(item);
+            }
+        }
+        finally
+        {
+            if (taken)
+            {
+                _lock.Exit(useMemoryBarrier: false);
+            }
+        }
+
+        waiting = waiter?.Watch(cancellationToken, _loop.DisposalToken) ?? default;
+        return result;
     }
 
     /// <summary>
@@ -174,20 +197,13 @@ internal sealed class MessageQueue<T>
     /// <summary>The last sender is gone: no more writes; the loop completes the source once it has drained the queue.</summary>
     public void CloseWriter()
     {
-        _writerClosed = true;
-        WakeWaiters();
-    }
-
-    /// <summary>The receiving source ended: later writes report Closed and queued messages are dropped.</summary>
-    public void CloseReader()
-    {
+        SendWaiter<T>? refused;
         bool taken = false;
         try
         {
             _lock.Enter(ref taken);
-            _readerClosed = true;
-            Array.Clear(_incoming, 0, _incomingCount);
-            _incomingCount = 0;
+            _writerClosed = true;
+            refused = _line.TakeFirst(int.MaxValue);
         }
         finally
         {
@@ -197,7 +213,88 @@ internal sealed class MessageQueue<T>
             }
         }
 
+        SendWaiterLine<T>.CompleteAll(refused, SendResult.Closed);
         WakeWaiters();
+    }
+
+    /// <summary>The receiving source ended: later writes report Closed and queued messages are dropped.</summary>
+    public void CloseReader()
+    {
+        SendWaiter<T>? refused;
+        bool taken = false;
+        try
+        {
+            _lock.Enter(ref taken);
+            _readerClosed = true;
+            Array.Clear(_incoming, 0, _incomingCount);
+            _incomingCount = 0;
+            refused = _line.TakeFirst(int.MaxValue);
+        }
+        finally
+        {
+            if (taken)
+            {
+                _lock.Exit(useMemoryBarrier: false);
+            }
+        }
+
+        SendWaiterLine<T>.CompleteAll(refused, SendResult.Closed);
+        WakeWaiters();
+    }
+
+    bool ISendWaiterOwner<T>.TryRemove(SendWaiter<T> waiter)
+    {
+        bool taken = false;
+        try
+        {
+            _lock.Enter(ref taken);
+            return _line.TryRemove(waiter);
+        }
+        finally
+        {
+            if (taken)
+            {
+                _lock.Exit(useMemoryBarrier: false);
+            }
+        }
+    }
+
+    void ISendWaiterOwner<T>.Recycle(SendWaiter<T> waiter)
+    {
+        bool taken = false;
+        try
+        {
+            _lock.Enter(ref taken);
+            _line.Recycle(waiter);
+        }
+        finally
+        {
+            if (taken)
+            {
+                _lock.Exit(useMemoryBarrier: false);
+            }
+        }
+    }
+
+    Exception ISendWaiterOwner<T>.ClosedError() => ThrowHelper.ChannelClosed();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private SendResult TryWriteLocked(T item)
+    {
+        // The loop's flag, not a message from its teardown: a write that starts after Dispose returned must be
+        // refused even while teardown waits for another thread's dispatch, and the loop need not reach the queue.
+        if (_readerClosed || _writerClosed || _loop.IsDisposed)
+        {
+            return SendResult.Closed;
+        }
+
+        if (_capacity > 0 && _undelivered >= _capacity)
+        {
+            return SendResult.Full;
+        }
+
+        Append(item);
+        return SendResult.Sent;
     }
 
     private void Append(T item)
@@ -238,15 +335,31 @@ internal sealed class MessageQueue<T>
         return _outgoingCount > 0;
     }
 
-    /// <summary>Loop thread: <paramref name="count"/> delivered messages no longer count against the capacity; wakes blocked senders.</summary>
+    /// <summary>
+    /// Loop thread: <paramref name="count"/> delivered messages no longer count against the capacity. The room goes
+    /// to the asynchronous senders in line first, their items appended here (the channel source sees them through
+    /// <see cref="HasMore"/> and signals itself); blocked senders are woken for what is left.
+    /// </summary>
     private void GiveBackRoom(int count)
     {
         bool waiters;
+        SendWaiter<T>? granted = null;
         bool taken = false;
         try
         {
             _lock.Enter(ref taken);
             _undelivered -= count;
+
+            // Not once the loop is disposed: its disposal callback refuses them, as a write would be refused now.
+            if (!_line.IsEmpty && !_loop.IsDisposed)
+            {
+                granted = _line.TakeFirst(_capacity - _undelivered);
+                for (SendWaiter<T>? waiter = granted; waiter is not null; waiter = waiter.Next)
+                {
+                    Append(waiter.Item);
+                }
+            }
+
             waiters = _waiters > 0;
         }
         finally
@@ -257,6 +370,7 @@ internal sealed class MessageQueue<T>
             }
         }
 
+        SendWaiterLine<T>.CompleteAll(granted, SendResult.Sent);
         if (waiters)
         {
             WakeWaiters();

@@ -23,7 +23,7 @@ public sealed class Sender<T> : IDisposable
     {
         if (TrySend(item) != SendResult.Sent)
         {
-            throw new ChannelClosedException("The channel is closed: the sender was disposed, the receiving source is gone or the loop is disposed.");
+            throw ThrowHelper.ChannelClosed();
         }
     }
 

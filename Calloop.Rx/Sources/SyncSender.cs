@@ -4,12 +4,15 @@ namespace Calloop.Rx;
 
 /// <summary>
 /// The sending side of a bounded <see cref="EventLoop.SyncChannel{T}(int)"/>: <see cref="Send"/> blocks while the
-/// channel is full, <see cref="TrySend"/> reports <see cref="SendResult.Full"/>. Thread-safe; clone it for other producers.
+/// channel is full, <see cref="SendAsync"/> waits without blocking a thread, <see cref="TrySend"/> reports
+/// <see cref="SendResult.Full"/>. Thread-safe; clone it for other producers.
 /// </summary>
 /// <remarks>
 /// Every message not yet delivered to the subscribers counts against the capacity; delivering a batch makes room at
 /// once. Once the loop's <see cref="EventLoop.Dispose"/> has returned, on any thread, sends are refused, and a
-/// <see cref="Send"/> waiting for room is released by that <see cref="EventLoop.Dispose"/> call itself.
+/// <see cref="Send"/> or <see cref="SendAsync"/> waiting for room is released by that <see cref="EventLoop.Dispose"/>
+/// call itself. Room that comes back goes to the <see cref="SendAsync"/> calls waiting for it first, in the order
+/// they started waiting, then to blocked <see cref="Send"/> calls.
 /// </remarks>
 public sealed class SyncSender<T> : IDisposable
 {
@@ -31,9 +34,33 @@ public sealed class SyncSender<T> : IDisposable
         SendResult result = Volatile.Read(ref _disposed) != 0 ? SendResult.Closed : _core.SendBlocking(item, cancellationToken);
         if (result != SendResult.Sent)
         {
-            throw new ChannelClosedException("The channel is closed: the sender was disposed, the receiving source is gone or the loop is disposed.");
+            throw ThrowHelper.ChannelClosed();
         }
     }
+
+    /// <summary>
+    /// Queues a message, waiting without blocking a thread while the channel is full. With room, it queues at once
+    /// and returns a completed task without allocating; a steady producer that has to wait reuses the same waiter,
+    /// so waiting allocates nothing either. Waiting senders get the room in the order they started waiting.
+    /// </summary>
+    /// <remarks>
+    /// <para>Completed means queued: the message is then delivered exactly once, in order with this sender's other
+    /// messages (await each send before the next to keep that order). A failed or cancelled send queued nothing.</para>
+    /// <para>The loop thread completes a waiting send, but its continuation never runs inline there: it runs on the
+    /// thread pool, or on the awaiter's synchronization context. Awaiting on the loop thread itself is allowed (unlike
+    /// <see cref="Send"/>, it cannot deadlock): the send completes once the loop, dispatching on, delivers messages
+    /// and so makes room, and the continuation comes back to the loop's context.</para>
+    /// <para>Await the returned task exactly once, as any <see cref="ValueTask"/>; the waiter behind it is reused afterwards.</para>
+    /// </remarks>
+    /// <param name="item">The message.</param>
+    /// <param name="cancellationToken">Stops waiting for room; ignored when there is room at once.</param>
+    /// <returns>A task that completes when the message is queued.</returns>
+    /// <exception cref="ChannelClosedException">This sender is disposed, the receiving side is gone or the loop is disposed, before or while waiting for room (the task fails with it).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting (the task fails with it; the message was not queued).</exception>
+    public ValueTask SendAsync(T item, CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _disposed) != 0
+            ? ValueTask.FromException(ThrowHelper.ChannelClosed())
+            : _core.SendAsync(item, cancellationToken);
 
     /// <summary>Another sender for the same channel; the channel closes when every sender is disposed.</summary>
     /// <exception cref="ObjectDisposedException">This sender is disposed.</exception>

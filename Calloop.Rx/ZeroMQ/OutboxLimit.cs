@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using QueuedMessage = (Calloop.Rx.Sender<byte[][]> Channel, byte[][] Message);
 
 namespace Calloop.Rx.ZeroMQ;
 
@@ -9,12 +10,18 @@ namespace Calloop.Rx.ZeroMQ;
 /// messages in the channel and in the source's outbox alike. Unbounded, it still tells <see cref="ZmqSender.Pending"/>
 /// and <see cref="ZmqSender.WhenDrainedAsync"/>.
 /// </summary>
-internal sealed class OutboxLimit
+/// <remarks>
+/// A credit that comes back goes first to the asynchronous senders waiting in line, in the order they came: the one
+/// giving it back queues that sender's message into the channel for it. Senders blocked in <see cref="Take"/> wait
+/// on the monitor for what is left.
+/// </remarks>
+internal sealed class OutboxLimit : ISendWaiterOwner<QueuedMessage>
 {
     // A plain object, not System.Threading.Lock: senders wait on it with Monitor.Wait.
     private readonly object _lock = new();
     private readonly EventLoop _loop;
     private readonly int _capacity;
+    private readonly SendWaiterLine<QueuedMessage> _line;
     private int _pending;
     private bool _closed;
 
@@ -26,6 +33,7 @@ internal sealed class OutboxLimit
         _loop = loop;
         Capacity = capacity;
         _capacity = capacity ?? int.MaxValue;
+        _line = new SendWaiterLine<QueuedMessage>(this);
     }
 
     /// <summary>The bound, or null when unbounded.</summary>
@@ -38,19 +46,32 @@ internal sealed class OutboxLimit
     {
         lock (_lock)
         {
-            if (_closed)
-            {
-                return SendResult.Closed;
-            }
-
-            if (_pending == _capacity)
-            {
-                return SendResult.Full;
-            }
-
-            _pending++;
-            return SendResult.Sent;
+            return TryTakeLocked();
         }
+    }
+
+    /// <summary>
+    /// Takes a credit if one is free, as <see cref="TryTake"/>; when the outbox is full, joins the line instead, and
+    /// <paramref name="waiting"/> completes once a credit came back and <paramref name="message"/> went into
+    /// <paramref name="channel"/>, or fails with <see cref="ChannelClosedException"/> (source ended, loop disposed,
+    /// sender disposed) or <see cref="OperationCanceledException"/> (<paramref name="cancellationToken"/>, nothing queued).
+    /// </summary>
+    /// <returns>Sent (the caller queues the message) or Closed at once; Full when <paramref name="waiting"/> was set.</returns>
+    public SendResult TryTakeOrWait(Sender<byte[][]> channel, byte[][] message, CancellationToken cancellationToken, out ValueTask waiting)
+    {
+        SendResult result;
+        SendWaiter<QueuedMessage>? waiter = null;
+        lock (_lock)
+        {
+            result = TryTakeLocked();
+            if (result == SendResult.Full)
+            {
+                waiter = _line.Join((channel, message));
+            }
+        }
+
+        waiting = waiter?.Watch(cancellationToken, _loop.DisposalToken) ?? default;
+        return result;
     }
 
     /// <summary>Takes a credit, waiting for one; <see cref="SendResult.Closed"/> once the source ended.</summary>
@@ -85,23 +106,31 @@ internal sealed class OutboxLimit
         }
     }
 
-    /// <summary>The socket accepted a message (or a sender failed to queue one): one more credit.</summary>
+    /// <summary>The socket accepted a message (or a sender failed to queue one): one more credit, for the first waiter in line if any.</summary>
     public void Give()
     {
-        lock (_lock)
+        while (true)
         {
-            if (_pending > 0)
+            SendWaiter<QueuedMessage>? first;
+            lock (_lock)
             {
-                _pending--;
+                // Not once the loop is disposed: its disposal callback refuses the waiters, as a send would be refused now.
+                first = _loop.IsDisposed ? null : _line.TakeFirst(1);
+                if (first is null)
+                {
+                    GiveLocked();
+                    return;
+                }
             }
 
-            if (_pending == 0 && _drained is { } drained)
+            // The credit stays taken, now for this waiter: its message goes into the (unbounded) channel here,
+            // outside the lock. Refused (its sender was disposed, the source is ending), the credit goes on.
+            SendResult result = first.Item.Channel.TrySend(first.Item.Message);
+            first.Complete(result);
+            if (result == SendResult.Sent)
             {
-                _drained = null;
-                drained.SetResult();
+                return;
             }
-
-            Monitor.PulseAll(_lock);
         }
     }
 
@@ -129,13 +158,67 @@ internal sealed class OutboxLimit
     /// <summary>The source ended: waiting and later senders get <see cref="SendResult.Closed"/>.</summary>
     public void Close()
     {
+        SendWaiter<QueuedMessage>? refused;
         lock (_lock)
         {
             _closed = true;
             _drained?.SetException(Dropped());
             _drained = null;
+            refused = _line.TakeFirst(int.MaxValue);
             Monitor.PulseAll(_lock);
         }
+
+        SendWaiterLine<QueuedMessage>.CompleteAll(refused, SendResult.Closed);
+    }
+
+    bool ISendWaiterOwner<QueuedMessage>.TryRemove(SendWaiter<QueuedMessage> waiter)
+    {
+        lock (_lock)
+        {
+            return _line.TryRemove(waiter);
+        }
+    }
+
+    void ISendWaiterOwner<QueuedMessage>.Recycle(SendWaiter<QueuedMessage> waiter)
+    {
+        lock (_lock)
+        {
+            _line.Recycle(waiter);
+        }
+    }
+
+    Exception ISendWaiterOwner<QueuedMessage>.ClosedError() => ZmqSender.Closed();
+
+    private void GiveLocked()
+    {
+        if (_pending > 0)
+        {
+            _pending--;
+        }
+
+        if (_pending == 0 && _drained is { } drained)
+        {
+            _drained = null;
+            drained.SetResult();
+        }
+
+        Monitor.PulseAll(_lock);
+    }
+
+    private SendResult TryTakeLocked()
+    {
+        if (_closed)
+        {
+            return SendResult.Closed;
+        }
+
+        if (_pending == _capacity)
+        {
+            return SendResult.Full;
+        }
+
+        _pending++;
+        return SendResult.Sent;
     }
 
     private static ChannelClosedException Dropped() =>

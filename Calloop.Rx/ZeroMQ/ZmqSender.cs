@@ -12,7 +12,8 @@ namespace Calloop.Rx.ZeroMQ;
 /// message while it is not (a PUSH with no peer, a REQ waiting for its reply, a full high-water mark), so the loop
 /// never blocks. With <see cref="ZmqSourceOptions.OutboxCapacity"/> set, at most that many messages wait; then
 /// <see cref="TrySend(IReadOnlyList{byte[]})"/> reports <see cref="SendResult.Full"/> and
-/// <see cref="Send(IReadOnlyList{byte[]}, CancellationToken)"/> blocks.</para>
+/// <see cref="Send(IReadOnlyList{byte[]}, CancellationToken)"/> blocks, and
+/// <see cref="SendAsync(IReadOnlyList{byte[]}, CancellationToken)"/> waits without blocking a thread.</para>
 /// <para>The frame arrays are not copied: do not change them after queuing. A message that is still waiting when
 /// the source ends (removed, failed, loop disposed) is dropped; see <see cref="ZmqSource"/>.</para>
 /// <para>Disposing every sender does not end the source: it goes on receiving.</para>
@@ -88,8 +89,45 @@ public sealed class ZmqSender : IDisposable
 
         if (result != SendResult.Sent)
         {
-            throw new ChannelClosedException("The ZeroMQ source is closed: the sender was disposed or the source has ended.");
+            throw Closed();
         }
+    }
+
+    /// <summary>
+    /// Queues a multipart message, waiting without blocking a thread while a bounded outbox is full (an unbounded
+    /// one never waits). With room, it queues at once and returns a completed task; the waiters are pooled, so a
+    /// send that waits allocates no more than one that does not. Waiting senders get the room in the order they
+    /// started waiting, before senders blocked in <see cref="Send(IReadOnlyList{byte[]}, CancellationToken)"/>.
+    /// </summary>
+    /// <remarks>
+    /// <para>Completed means queued, as for <see cref="Send(IReadOnlyList{byte[]}, CancellationToken)"/>: messages
+    /// from one sender go out in order if each send is awaited before the next. A failed or cancelled send queued nothing.</para>
+    /// <para>The loop thread completes a waiting send (when libzmq accepts an earlier message), but its continuation
+    /// never runs inline there: it runs on the thread pool, or on the awaiter's synchronization context. Awaiting on
+    /// the loop thread is allowed (it cannot deadlock): the send completes once the loop, dispatching on, makes room.</para>
+    /// <para>Await the returned task exactly once, as any <see cref="ValueTask"/>; the waiter behind it is reused afterwards.</para>
+    /// </remarks>
+    /// <param name="parts">The frames; the list is copied, the frames are not.</param>
+    /// <param name="cancellationToken">Stops waiting for room; ignored when there is room at once.</param>
+    /// <returns>A task that completes when the message is queued.</returns>
+    /// <exception cref="ArgumentException"><paramref name="parts"/> is empty or holds a null frame (thrown, not returned in the task).</exception>
+    /// <exception cref="ChannelClosedException">This sender is disposed, the source has ended or the loop is disposed, before or while waiting (the task fails with it).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting (the task fails with it; nothing was queued).</exception>
+    public ValueTask SendAsync(IReadOnlyList<byte[]> parts, CancellationToken cancellationToken = default)
+    {
+        byte[][] message = ToMessage(parts);
+        SendResult result = _limit.TryTakeOrWait(_channel, message, cancellationToken, out ValueTask waiting);
+        if (result == SendResult.Full)
+        {
+            return waiting;
+        }
+
+        if (result == SendResult.Sent)
+        {
+            result = Enqueue(message);
+        }
+
+        return result == SendResult.Sent ? ValueTask.CompletedTask : ValueTask.FromException(Closed());
     }
 
     /// <summary>Queues a multipart message (one array per frame), waiting while a bounded outbox is full.</summary>
@@ -102,6 +140,10 @@ public sealed class ZmqSender : IDisposable
 
     /// <summary>Releases this sender. Messages it queued are still sent.</summary>
     public void Dispose() => _channel.Dispose();
+
+    /// <summary>What a send that found the source closed throws.</summary>
+    internal static ChannelClosedException Closed() =>
+        new("The ZeroMQ source is closed: the sender was disposed or the source has ended.");
 
     private static byte[][] ToMessage(IReadOnlyList<byte[]> parts)
     {

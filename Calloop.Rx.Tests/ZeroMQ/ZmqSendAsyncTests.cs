@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Calloop.Rx.Tests.Infrastructure;
+using Calloop.Rx.ZeroMQ;
+
+namespace Calloop.Rx.Tests.ZeroMQ;
+
+/// <summary>
+/// <see cref="ZmqSender.SendAsync"/> against a bounded outbox: a PUSH with no peer never becomes writable, so the
+/// outbox stays full until the test connects one. It waits without blocking a thread, serves waiters in order, and
+/// ends as <see cref="ZmqSender.Send(IReadOnlyList{byte[]}, CancellationToken)"/> does.
+/// </summary>
+public class ZmqSendAsyncTests
+{
+    private const int Capacity = 4;
+
+    [Fact]
+    public async Task SendAsync_waits_while_full_and_completes_when_the_loop_makes_room()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = Capacity });
+        Task producer = Task.Run(async () =>
+        {
+            for (int i = 0; i < 3 * Capacity; i++)
+            {
+                await sender.SendAsync([Frames.Int(i)]);
+            }
+        });
+
+        // The producer fills the outbox and then waits: the loop has nowhere to send.
+        bed.Loop.DispatchUntil(() => sender.Pending == Capacity, "a full outbox");
+        bed.Loop.Dispatch(TimeSpan.Zero);
+        Assert.False(producer.IsCompleted);
+
+        var pull = bed.Socket(ZmqSocketType.Pull);
+        push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+
+        // An inproc connect makes the PUSH writable at once, from this thread: no ZMQ_FD edge, so say so.
+        source.Update();
+        var received = new List<int>();
+        bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) == 3 * Capacity && producer.IsCompleted, "everything the producer sent");
+        await producer.WaitAsync(LoopExtensions.Patience);
+        Assert.Equal(Enumerable.Range(0, 3 * Capacity), received);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task Waiting_sends_get_room_in_the_order_they_started_waiting_and_a_disposed_senders_turn_passes_on()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        sender.Send(Frames.Int(0));
+        ZmqSender[] clones = [.. Enumerable.Range(1, 4).Select(_ => sender.Clone())];
+        Task[] waiting = [.. clones.Select((clone, i) => clone.SendAsync([Frames.Int(i + 1)]).AsTask())];
+        Assert.All(waiting, t => Assert.False(t.IsCompleted));
+
+        // The second in line gives up its turn by going away: its send fails, and the credit goes to the third.
+        clones[1].Dispose();
+        var pull = bed.Socket(ZmqSocketType.Pull);
+        push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+        source.Update();
+        var received = new List<int>();
+        bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) == 4, "every send still standing");
+
+        Assert.Equal([0, 1, 3, 4], received);
+        await Task.WhenAll(waiting[0], waiting[2], waiting[3]).WaitAsync(LoopExtensions.Patience);
+        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting[1].WaitAsync(LoopExtensions.Patience));
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task Cancelling_a_waiting_SendAsync_fails_it_and_queues_nothing()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        sender.Send(Frames.Int(0));
+        using var cancellation = new CancellationTokenSource();
+        Task waiting = sender.SendAsync([Frames.Int(99)], cancellation.Token).AsTask();
+
+        cancellation.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(LoopExtensions.Patience));
+        Assert.Equal(1, sender.Pending);
+        var pull = bed.Socket(ZmqSocketType.Pull);
+        push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+        source.Update();
+        var received = new List<int>();
+        bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) == 1 && sender.Pending == 0, "message 0");
+        await sender.SendAsync([Frames.Int(2)]).AsTask().WaitAsync(LoopExtensions.Patience);
+        bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) == 2, "message 2");
+        Assert.Equal([0, 2], received);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task Ending_the_source_fails_a_waiting_SendAsync()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        sender.Send(Frames.Int(0));
+        Task waiting = sender.SendAsync([Frames.Int(1)]).AsTask();
+
+        source.Remove();
+
+        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting.WaitAsync(LoopExtensions.Patience));
+        await Assert.ThrowsAsync<ChannelClosedException>(() => sender.SendAsync([Frames.Int(2)]).AsTask());
+        bed.Loop.DispatchUntil(() => observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task Disposing_the_loop_fails_a_waiting_SendAsync()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, _, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        sender.Send(Frames.Int(0));
+        Task waiting = sender.SendAsync([Frames.Int(1)]).AsTask();
+
+        bed.Loop.Dispose();
+
+        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting.WaitAsync(LoopExtensions.Patience));
+        Assert.True(observer.Completed);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public async Task An_unbounded_outbox_completes_every_SendAsync_at_once()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var (sender, _, observer) = bed.Start(push);
+        for (int i = 0; i < 1000; i++)
+        {
+            ValueTask send = sender.SendAsync([Frames.Int(i)]);
+            Assert.True(send.IsCompletedSuccessfully);
+            await send;
+        }
+
+        Assert.Equal(1000, sender.Pending);
+        observer.AssertClean();
+    }
+
+    [Fact]
+    public void SendAsync_racing_its_cancellation_either_queues_once_or_fails_without_queuing()
+    {
+        Stress.RaceTrials.Run(maxTrials: 100, ciSeconds: 1.5, trial =>
+        {
+            using var bed = new ZmqTestBed();
+            var push = bed.Socket(ZmqSocketType.Push);
+            var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+            sender.Send(Frames.Int(0));
+            using var cancellation = new CancellationTokenSource();
+            using var go = new ManualResetEventSlim();
+            Task waiting = sender.SendAsync([Frames.Int(1)], cancellation.Token).AsTask();
+            var pull = bed.Socket(ZmqSocketType.Pull);
+            push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+            var canceller = new Thread(() =>
+            {
+                go.Wait();
+                cancellation.Cancel();
+            });
+            canceller.Start();
+
+            // The loop hands message 0 to libzmq and the credit to the waiting send, while the token is cancelled.
+            go.Set();
+            source.Update();
+            bed.Loop.DispatchUntil(() => waiting.IsCompleted, "the waiting send's end");
+            Assert.True(canceller.Join(LoopExtensions.Patience));
+
+            // A marker after the race: whatever the send queued arrives before it.
+            Task marker = sender.SendAsync([Frames.Int(2)]).AsTask();
+            var received = new List<int>();
+            bed.Loop.DispatchUntil(() => ZmqTestBed.ReceiveInts(pull, received) > 0 && received[^1] == 2, "the marker");
+            Assert.True(((IAsyncResult)marker).AsyncWaitHandle.WaitOne(LoopExtensions.Patience), "the marker's send never ended");
+            Assert.True(marker.IsCompletedSuccessfully);
+            if (waiting.IsCompletedSuccessfully)
+            {
+                Assert.Equal([0, 1, 2], received);
+            }
+            else
+            {
+                Assert.True(waiting.IsCanceled, $"{waiting.Status}: {waiting.Exception}");
+                Assert.Equal([0, 2], received);
+            }
+
+            observer.AssertClean();
+        });
+    }
+
+    [Fact]
+    public void SendAsync_that_has_to_wait_allocates_no_more_than_sends_that_do_not()
+    {
+        using var bed = new ZmqTestBed();
+        var push = bed.Socket(ZmqSocketType.Push);
+        var pull = bed.Socket(ZmqSocketType.Pull);
+
+        // No high-water mark: libzmq keeps every message (in native memory) without the test reading them.
+        push.SendHighWaterMark = 0;
+        pull.ReceiveHighWaterMark = 0;
+        push.Connect(bed.Bind(pull, ZmqTestBed.Inproc));
+        var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = 1 });
+        source.Update();
+        IReadOnlyList<byte[]> parts = [Frames.Int(7)];
+        bool allWaited = true;
+
+        // Two messages per round either way. Waiting: the first takes the only credit, so the second waits in
+        // line; the dispatches hand the first to libzmq, give the credit to the waiter (queuing its message),
+        // complete it, and send that one too. Not waiting: each message goes through alone. The sending side
+        // allocates the same in both (its copy of the list of frames, and whatever the source spends per message).
+        long waiting = LeastPerWindow(() =>
+        {
+            allWaited &= sender.TrySend(parts) == SendResult.Sent;
+            ValueTask send = sender.SendAsync(parts);
+            allWaited &= !send.IsCompleted;
+            DispatchUntilDrained(bed.Loop, sender);
+            TakeResult(send);
+        });
+        long notWaiting = LeastPerWindow(() =>
+        {
+            allWaited &= sender.TrySend(parts) == SendResult.Sent;
+            DispatchUntilDrained(bed.Loop, sender);
+            allWaited &= sender.TrySend(parts) == SendResult.Sent;
+            DispatchUntilDrained(bed.Loop, sender);
+        });
+
+        Assert.True(allWaited, "a send did not take the path it should");
+        Assert.Equal(notWaiting, waiting);
+        observer.AssertClean();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="round"/> 3100 times and returns the bytes this thread allocated in the least of three
+    /// windows of 1000 rounds after a warm-up: an allocation per round shows in every window, a one-off in one only.
+    /// </summary>
+    private static long LeastPerWindow(Action round)
+    {
+        long least = long.MaxValue;
+        long before = 0;
+        for (int i = 0; i < 3100; i++)
+        {
+            if (i % 1000 == 100)
+            {
+                long now = GC.GetAllocatedBytesForCurrentThread();
+                least = i > 100 ? Math.Min(least, now - before) : least;
+                before = now;
+            }
+
+            round();
+        }
+
+        return Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>Not DispatchUntil: its condition and message would allocate on this (the measured) thread.</summary>
+    private static void DispatchUntilDrained(EventLoop loop, ZmqSender sender)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 4);
+        while (sender.Pending > 0 && Stopwatch.GetTimestamp() < deadline)
+        {
+            loop.Dispatch(TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>Takes the result of a completed send (which recycles its waiter), as an await would.</summary>
+    private static void TakeResult(ValueTask completed) => completed.GetAwaiter().GetResult();
+}
