@@ -32,10 +32,7 @@ public class SyncSenderAsyncTests
     public async Task SendAsync_waits_while_full_and_completes_once_the_loop_made_room()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
-        var observer = new ContractObserver<int>(loop);
-        messages.Subscribe(observer);
-        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        var (sender, messages, observer) = FullChannel(loop);
 
         Task waiting = sender.SendAsync(1).AsTask();
         Assert.False(waiting.IsCompleted);
@@ -92,10 +89,7 @@ public class SyncSenderAsyncTests
     public async Task Waiting_sends_get_room_in_the_order_they_started_waiting()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
-        var observer = new ContractObserver<int>(loop);
-        messages.Subscribe(observer);
-        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        var (sender, messages, observer) = FullChannel(loop);
 
         // One sender each, none awaited before the next starts: only the line can order them.
         Task[] waiting = [.. Enumerable.Range(1, 5).Select(i => sender.Clone().SendAsync(i).AsTask())];
@@ -111,10 +105,7 @@ public class SyncSenderAsyncTests
     public async Task Cancelling_a_waiting_SendAsync_fails_it_and_queues_nothing()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
-        var observer = new ContractObserver<int>(loop);
-        messages.Subscribe(observer);
-        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        var (sender, messages, observer) = FullChannel(loop);
         using var cancellation = new CancellationTokenSource();
 
         Task waiting = sender.SendAsync(99, cancellation.Token).AsTask();
@@ -152,10 +143,7 @@ public class SyncSenderAsyncTests
     public async Task A_waiting_SendAsync_fails_with_ChannelClosedException_when_the_source_is_removed()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
-        var observer = new ContractObserver<int>(loop);
-        messages.Subscribe(observer);
-        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        var (sender, messages, observer) = FullChannel(loop);
         Task waiting = sender.SendAsync(1).AsTask();
 
         messages.Remove();
@@ -171,10 +159,7 @@ public class SyncSenderAsyncTests
     public async Task A_waiting_SendAsync_fails_with_ChannelClosedException_when_the_loop_is_disposed()
     {
         var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
-        var observer = new ContractObserver<int>(loop);
-        messages.Subscribe(observer);
-        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        var (sender, messages, observer) = FullChannel(loop);
         Task waiting = sender.SendAsync(1).AsTask();
 
         loop.Dispose();
@@ -227,10 +212,7 @@ public class SyncSenderAsyncTests
     public async Task Disposing_the_last_sender_fails_its_waiting_SendAsync()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
-        var observer = new ContractObserver<int>(loop);
-        messages.Subscribe(observer);
-        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        var (sender, messages, observer) = FullChannel(loop);
         Task waiting = sender.SendAsync(1).AsTask();
 
         sender.Dispose();
@@ -400,5 +382,15 @@ public class SyncSenderAsyncTests
     }
 
     /// <summary>Takes the result of a completed send (which recycles its waiter), as an await would.</summary>
+    /// <summary>A channel of capacity 1 with a subscribed observer and message 0 queued: the next send has to wait.</summary>
+    private static (SyncSender<int> Sender, ChannelSource<int> Messages, ContractObserver<int> Observer) FullChannel(EventLoop loop)
+    {
+        var (sender, messages) = loop.SyncChannel<int>(1);
+        var observer = new ContractObserver<int>(loop);
+        messages.Subscribe(observer);
+        Assert.Equal(SendResult.Sent, sender.TrySend(0));
+        return (sender, messages, observer);
+    }
+
     private static void TakeResult(ValueTask completed) => completed.GetAwaiter().GetResult();
 }
