@@ -32,6 +32,12 @@ public sealed partial class EventLoop
     /// <summary>The source whose event is being delivered, so that its own Disable/Update/Remove are deferred.</summary>
     internal ILoopSource? CurrentSource { get; private set; }
 
+    /// <summary>
+    /// The source whose terminal notification is being delivered (by the thread that holds the dispatch role), so that
+    /// a re-subscription made from inside it, as Rx's <c>Repeat</c> and <c>Concat</c> make, can be told apart.
+    /// </summary>
+    internal ILoopSource? EndingSource { get; set; }
+
     /// <summary>Whether the calling thread is the one dispatching right now.</summary>
     internal bool OnLoopThread => Volatile.Read(ref _dispatchThread) == Environment.CurrentManagedThreadId;
 

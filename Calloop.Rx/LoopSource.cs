@@ -20,6 +20,12 @@ namespace Calloop.Rx;
 /// <para>A source ends with <c>OnCompleted</c> when it finishes (a one-shot timer fired, every sender is gone, <see cref="Remove"/>,
 /// the loop is disposed) or with <c>OnError</c> when it can no longer work; either way it is unregistered, and a
 /// later subscriber gets the same terminal notification on the loop thread.</para>
+/// <para>A source ends once, so Rx's re-subscribing operators cannot restart it: a subscription made from inside the
+/// source's own end (<c>Repeat</c>, <c>Retry</c>, <c>Concat</c> of the same source) gets <c>OnError</c> with an
+/// <see cref="InvalidOperationException"/> that says so, instead of the same end over and over with the loop never
+/// blocking. Make a new source per subscription instead: <c>Observable.Defer(() =&gt; loop.Timer(delay)).Repeat()</c>.
+/// (A <c>Retry</c> without a count still re-subscribes after that error too, as it does with any observable that
+/// fails every time: give it a count.)</para>
 /// </remarks>
 public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 {
@@ -136,7 +142,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             if (_state == State.Terminated)
             {
                 // Queued under the gate, so loop disposal either finds it owed or came first (and Subscribe threw).
-                Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscription, _subscribers as Exception));
+                Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscription, ReplayedEnd()));
                 ended = true;
             }
             else
@@ -475,17 +481,43 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     private void DeliverTerminal(object? subscribers, Exception? error, List<Exception>? errors)
     {
-        if (subscribers is Subscription one)
+        ILoopSource? outer = Loop.EndingSource;
+        Loop.EndingSource = this;
+        try
         {
-            End(one, error, errors);
-        }
-        else if (subscribers is Subscription[] many)
-        {
-            foreach (Subscription subscription in many)
+            if (subscribers is Subscription one)
             {
-                End(subscription, error, errors);
+                End(one, error, errors);
+            }
+            else if (subscribers is Subscription[] many)
+            {
+                foreach (Subscription subscription in many)
+                {
+                    End(subscription, error, errors);
+                }
             }
         }
+        finally
+        {
+            Loop.EndingSource = outer;
+        }
+    }
+
+    /// <summary>
+    /// What a late subscriber hears (caller holds the gate): how the source ended; but a re-subscription from inside
+    /// that very notification (Rx's <c>Repeat</c>, <c>Retry</c>, <c>Concat</c> of the same source) would be told
+    /// the same end again and again, a loop that never blocks, so it is told why instead.
+    /// </summary>
+    private Exception? ReplayedEnd()
+    {
+        if (!ReferenceEquals(Loop.EndingSource, this) || !Loop.OnLoopThread)
+        {
+            return _subscribers as Exception;
+        }
+
+        return new InvalidOperationException(
+            $"{Name} has ended and was subscribed to again from inside its own end (Repeat, Retry or Concat of one loop source): " +
+            "a hot source ends once. To start over, make a new source per subscription, e.g. Observable.Defer(() => loop.Timer(delay)).Repeat().");
     }
 
     private void End(Subscription subscription, Exception? error, List<Exception>? errors)
