@@ -16,7 +16,7 @@ public class LoopModelTests
     public void RandomOperationSequences_MatchTheModel()
     {
         Config config = Config.QuickThrowOnFailure
-            .WithMaxTest(StressSettings.Scaled(10_000))
+            .WithMaxTest(StressSettings.Scaled(5_000))
             .WithEndSize(80)
             .WithQuietOnSuccess(true);
         if (Environment.GetEnvironmentVariable("CALLOOP_MODEL_REPLAY") is { Length: > 0 } replay)
