@@ -13,6 +13,10 @@ namespace Calloop.Rx;
 /// it to end it cleanly.</para>
 /// <para>An exception that comes out of a dispatch (an observer or a scheduled action that threw) ends the thread;
 /// <see cref="Completion"/> then faults with it.</para>
+/// <para>Prefer <see cref="Stop"/> to <c>Loop.Stop()</c>: the latter, like <see cref="EventLoop.Stop"/> anywhere, is
+/// forgotten when it comes before the thread has begun to run the loop. Disposing <see cref="Loop"/> directly from
+/// another thread also ends the thread, but may run the subscribers' <c>OnCompleted</c> on the disposing thread
+/// (see <see cref="EventLoop.Dispose"/>); <see cref="Dispose"/> keeps them on the loop thread.</para>
 /// </remarks>
 public sealed class EventLoopThread : IDisposable, IAsyncDisposable
 {
