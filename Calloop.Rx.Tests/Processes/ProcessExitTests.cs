@@ -7,9 +7,10 @@ namespace Calloop.Rx.Tests.Processes;
 /// <summary>
 /// <see cref="EventLoop.WatchProcess"/> over real children. Most are started with posix_spawn (<see cref="TestChild"/>),
 /// which the runtime neither tracks nor reaps, so their status is always readable and asserted exactly; the
-/// <see cref="Process.Start()"/> tests check what the runtime's own reaping allows. The tests of this class run one at
-/// a time, and nothing else in the suite opens pidfds, so the pidfds open in the process are this class's.
+/// <see cref="Process.Start()"/> test checks what the runtime's own reaping allows. Serial because it counts the
+/// process's open pidfds, which must all be this class's.
 /// </summary>
+[Collection("Serial")]
 public class ProcessExitTests
 {
     private const int SigTerm = 15;
