@@ -213,6 +213,32 @@ public class ProcessExitTests
     }
 
     [Fact]
+    public void WatchProcess_DisabledAtTheExit_DeliversItToEverySubscriberOnEnable()
+    {
+        using var loop = new EventLoop();
+        using TestChild child = TestChild.Shell("exec sleep 30");
+        ProcessExitSource source = loop.WatchProcess(child.Pid);
+        var first = new ContractObserver<ProcessExit>(loop);
+        var second = new ContractObserver<ProcessExit>(loop);
+        source.Subscribe(first);
+        source.Subscribe(second);
+        source.Disable();
+        child.Kill(SigKill);
+        child.WaitExitedNotReaped(LoopExtensions.Patience);
+
+        loop.Dispatch(TimeSpan.Zero);
+        Assert.Empty(first.Notifications);
+        source.Enable();
+        loop.DispatchUntil(() => first.Completed && second.Completed, "the exit");
+
+        var expected = new ProcessExit(child.Pid, null, SigKill, false);
+        Assert.Equal(expected, Assert.Single(first.Values));
+        Assert.Equal(expected, Assert.Single(second.Values));
+        first.AssertClean();
+        second.AssertClean();
+    }
+
+    [Fact]
     public void LoopDispose_ClosesEveryPidfd_AndCompletesTheWatchesWithoutAnExit()
     {
         using TestChild first = TestChild.Shell("exec sleep 30");
