@@ -28,7 +28,6 @@ internal sealed unsafe partial class TestChild : IDisposable
     {
         string[] argv = ["/bin/sh", "-c", script];
         nint[] args = new nint[argv.Length + 1];
-        nint path = Marshal.StringToCoTaskMemUTF8(argv[0]);
         try
         {
             for (int i = 0; i < argv.Length; i++)
@@ -40,7 +39,7 @@ internal sealed unsafe partial class TestChild : IDisposable
             int pid;
             fixed (nint* argp = args)
             {
-                int error = PosixSpawn(&pid, path, null, null, argp, &noEnvironment);
+                int error = PosixSpawn(&pid, args[0], null, null, argp, &noEnvironment);
                 if (error != 0)
                 {
                     throw new InvalidOperationException($"posix_spawn failed: errno {error}");
@@ -51,7 +50,6 @@ internal sealed unsafe partial class TestChild : IDisposable
         }
         finally
         {
-            Marshal.FreeCoTaskMem(path);
             foreach (nint arg in args)
             {
                 Marshal.FreeCoTaskMem(arg);
