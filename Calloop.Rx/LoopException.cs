@@ -57,6 +57,11 @@ public sealed class LoopException : IOException
             return "the per-user inotify instance limit (fs.inotify.max_user_instances) is reached";
         }
 
+        if (operation == "pidfd_open" && errno == Pidfd.ESRCH)
+        {
+            return "no such process (it never existed, or it exited and was reaped)";
+        }
+
         if (fd < 0 || !operation.StartsWith("epoll_ctl", StringComparison.Ordinal))
         {
             return null;

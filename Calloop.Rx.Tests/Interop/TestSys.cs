@@ -130,7 +130,7 @@ internal static unsafe class TestSys
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            opened = [.. OpenFds().Except(before).Select(fd => $"{fd} -> {Describe(fd)}")];
+            opened = [.. OpenFds().Except(before).Select(fd => $"{fd} -> {DescribeFd(fd)}")];
             if (opened.Count == 0)
             {
                 break;
@@ -142,7 +142,8 @@ internal static unsafe class TestSys
         return opened;
     }
 
-    private static string Describe(int fd)
+    /// <summary>What <paramref name="fd"/> refers to (its /proc/self/fd link), or a note when it was closed meanwhile.</summary>
+    public static string DescribeFd(int fd)
     {
         try
         {

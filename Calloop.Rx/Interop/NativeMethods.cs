@@ -42,6 +42,14 @@ internal static unsafe partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "inotify_rm_watch", SetLastError = true)]
     public static partial int InotifyRmWatch(int fd, int wd);
 
+    /// <summary>syscall(2) with two arguments: for pidfd_open, which glibc declares only from 2.36.</summary>
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    public static partial long Syscall2(long number, long arg1, long arg2);
+
+    /// <summary>waitid(2); <paramref name="info"/> points at a 128-byte <c>siginfo_t</c>.</summary>
+    [LibraryImport("libc", EntryPoint = "waitid", SetLastError = true)]
+    public static partial int WaitId(int idType, uint id, void* info, int options);
+
     /// <summary><c>CLOCK_MONOTONIC</c>, the clock <see cref="System.Diagnostics.Stopwatch"/> reads on Linux.</summary>
     public const int ClockMonotonic = 1;
 
