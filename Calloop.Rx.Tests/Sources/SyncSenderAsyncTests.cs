@@ -350,19 +350,9 @@ public class SyncSenderAsyncTests
 
         // Each round fills the channel, so the send has to wait in line; the dispatch delivers, gives the room to
         // the waiter (queuing its message) and completes it; the result is then taken, which recycles the waiter.
-        // After a warm-up, three windows of 1000 rounds; the least is kept (a one-off on this thread shows in one).
-        long least = long.MaxValue;
-        long before = 0;
         bool allWaited = true;
-        for (int i = 0; i < 3100; i++)
+        long least = AllocationWindows.LeastPerWindow(i =>
         {
-            if (i % 1000 == 100)
-            {
-                long now = GC.GetAllocatedBytesForCurrentThread();
-                least = i > 100 ? Math.Min(least, now - before) : least;
-                before = now;
-            }
-
             allWaited &= sender.TrySend(i) == SendResult.Sent;
             ValueTask waiting = sender.SendAsync(i);
             allWaited &= !waiting.IsCompleted;
@@ -373,15 +363,13 @@ public class SyncSenderAsyncTests
             }
 
             TakeResult(waiting);
-        }
+        });
 
-        least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.True(allWaited, "a send did not have to wait");
         loop.DispatchUntil(() => received == 6200);
         Assert.Equal(0, least);
     }
 
-    /// <summary>Takes the result of a completed send (which recycles its waiter), as an await would.</summary>
     /// <summary>A channel of capacity 1 with a subscribed observer and message 0 queued: the next send has to wait.</summary>
     private static (SyncSender<int> Sender, ChannelSource<int> Messages, ContractObserver<int> Observer) FullChannel(EventLoop loop)
     {
@@ -392,5 +380,6 @@ public class SyncSenderAsyncTests
         return (sender, messages, observer);
     }
 
+    /// <summary>Takes the result of a completed send (which recycles its waiter), as an await would.</summary>
     private static void TakeResult(ValueTask completed) => completed.GetAwaiter().GetResult();
 }

@@ -212,7 +212,7 @@ public class ZmqSendAsyncTests
         // line; the dispatches hand the first to libzmq, give the credit to the waiter (queuing its message),
         // complete it, and send that one too. Not waiting: each message goes through alone. The sending side
         // allocates the same in both (its copy of the list of frames, and whatever the source spends per message).
-        long waiting = LeastPerWindow(() =>
+        long waiting = AllocationWindows.LeastPerWindow(_ =>
         {
             allWaited &= sender.TrySend(parts) == SendResult.Sent;
             ValueTask send = sender.SendAsync(parts);
@@ -220,7 +220,7 @@ public class ZmqSendAsyncTests
             DispatchUntilDrained(bed.Loop, sender);
             TakeResult(send);
         });
-        long notWaiting = LeastPerWindow(() =>
+        long notWaiting = AllocationWindows.LeastPerWindow(_ =>
         {
             allWaited &= sender.TrySend(parts) == SendResult.Sent;
             DispatchUntilDrained(bed.Loop, sender);
@@ -233,29 +233,6 @@ public class ZmqSendAsyncTests
         // window are the runtime's own one-offs on a busy machine.
         Assert.True(waiting - notWaiting < 8_000, $"waiting sends allocated {waiting:N0} bytes per 1000 rounds, sends that do not wait {notWaiting:N0}");
         observer.AssertClean();
-    }
-
-    /// <summary>
-    /// Runs <paramref name="round"/> 3100 times and returns the bytes this thread allocated in the least of three
-    /// windows of 1000 rounds after a warm-up: an allocation per round shows in every window, a one-off in one only.
-    /// </summary>
-    private static long LeastPerWindow(Action round)
-    {
-        long least = long.MaxValue;
-        long before = 0;
-        for (int i = 0; i < 3100; i++)
-        {
-            if (i % 1000 == 100)
-            {
-                long now = GC.GetAllocatedBytesForCurrentThread();
-                least = i > 100 ? Math.Min(least, now - before) : least;
-                before = now;
-            }
-
-            round();
-        }
-
-        return Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     /// <summary>Not DispatchUntil: its condition and message would allocate on this (the measured) thread.</summary>
