@@ -258,6 +258,10 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                     {
                         _armed = false;
                         Disarm();
+                        if (TakeDisarmFailure() is { } failure)
+                        {
+                            ExceptionDispatchInfo.Throw(failure);
+                        }
                     }
 
                     break;
@@ -320,8 +324,15 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>Registers with epoll or the timer heap. Called under the gate; throws <see cref="LoopException"/> on refusal.</summary>
     private protected abstract void Arm();
 
-    /// <summary>Unregisters. Called under the gate; should not throw (a custom source's hook may: the source is unregistered all the same).</summary>
+    /// <summary>Unregisters. Called under the gate; must not throw (see <see cref="TakeDisarmFailure"/>).</summary>
     private protected abstract void Disarm();
+
+    /// <summary>
+    /// What the last <see cref="Disarm"/> caught from user code (a custom source's own unregistration), to be
+    /// reported once the source is unregistered regardless; null for the built-in sources, whose Disarm cannot fail.
+    /// (A try/catch around every Disarm cost a timer's cancellation a third of its time.)
+    /// </summary>
+    private protected virtual Exception? TakeDisarmFailure() => null;
 
     /// <summary>Applies changed settings while armed. Called under the gate.</summary>
     private protected virtual void Rearm()
@@ -604,14 +615,8 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         if (_armed)
         {
             _armed = false;
-            try
-            {
-                Disarm();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
+            Disarm();
+            failure = TakeDisarmFailure();
         }
 
         if (UsesToken)

@@ -5,6 +5,7 @@ internal sealed class CustomSource<T> : LoopSource<T>
 {
     private readonly IEventSource<T> _inner;
     private readonly Action<T> _emit;
+    private Exception? _unregisterFailure;
 
     internal CustomSource(EventLoop loop, IEventSource<T> inner)
         : base(loop)
@@ -33,8 +34,20 @@ internal sealed class CustomSource<T> : LoopSource<T>
         }
         catch (LoopException)
         {
-            // Unregistration runs from Dispose paths, which must not throw; a vanished fd is already unregistered.
+            // A vanished fd is already unregistered.
         }
+        catch (Exception e)
+        {
+            // The user's own code: reported by the caller once the source is unregistered all the same.
+            _unregisterFailure = e;
+        }
+    }
+
+    private protected override Exception? TakeDisarmFailure()
+    {
+        Exception? failure = _unregisterFailure;
+        _unregisterFailure = null;
+        return failure;
     }
 
     private protected override void Rearm() => _inner.Reregister(Loop.Poller, new TokenFactory(RegistrationToken));
