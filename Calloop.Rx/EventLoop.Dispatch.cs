@@ -38,8 +38,11 @@ public sealed partial class EventLoop
     /// </summary>
     internal ILoopSource? EndingSource { get; set; }
 
-    /// <summary>Whether the calling thread is the one dispatching right now.</summary>
-    internal bool OnLoopThread => Volatile.Read(ref _dispatchThread) == Environment.CurrentManagedThreadId;
+    /// <summary>
+    /// Whether the calling thread is dispatching this loop right now: the only thread on which notifications arrive
+    /// and loop-thread-only objects may be used. False between dispatches, even on the thread that runs the loop.
+    /// </summary>
+    public bool IsOnLoopThread => Volatile.Read(ref _dispatchThread) == Environment.CurrentManagedThreadId;
 
     /// <summary>
     /// Runs one iteration: waits for events (at most <paramref name="timeout"/>, or until the earliest timer), then

@@ -127,10 +127,11 @@ public sealed partial class EventLoop
     }
 
     /// <summary>
-    /// Cancelled on the thread that calls <see cref="Dispose"/>, after <see cref="IsDisposed"/> became true and before
-    /// <see cref="Dispose"/> returns, whether the teardown runs there or is left to a dispatch in progress.
+    /// A token cancelled when the loop is disposed: on the thread that calls <see cref="Dispose"/>, after
+    /// <see cref="IsDisposed"/> became true and before <see cref="Dispose"/> returns, whether the teardown runs there or
+    /// is left to a dispatch in progress. Senders of composite sources use it to release producers waiting for room.
     /// </summary>
-    internal CancellationToken DisposalToken => _disposal.Token;
+    public CancellationToken DisposalToken => _disposal.Token;
 
     /// <summary>Admits a new source: one that owns OS resources is tracked until it ends, so disposal releases them.</summary>
     /// <exception cref="ObjectDisposedException">The loop is disposed (the caller releases what the source holds).</exception>

@@ -30,7 +30,7 @@ public sealed partial class EventLoop
                 immediate = _ready.Count > 0;
             }
 
-            if (immediate || (OnLoopThread && (_running.Count > 0 || _dueCursor < _due.Count)))
+            if (immediate || (IsOnLoopThread && (_running.Count > 0 || _dueCursor < _due.Count)))
             {
                 next = Math.Min(next, NowTicks);
             }
@@ -129,7 +129,7 @@ public sealed partial class EventLoop
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
         ThrowIfNotVirtual();
         ThrowIfDisposed();
-        if (OnLoopThread)
+        if (IsOnLoopThread)
         {
             Volatile.Write(ref _virtualNow, DeadlineAfter(duration));
             return;

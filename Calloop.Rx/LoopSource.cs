@@ -120,7 +120,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     private protected virtual bool UsesToken => true;
 
     /// <summary>Whether the calling code runs inside this source's own callback, where changes are deferred.</summary>
-    private bool InOwnCallback => ReferenceEquals(Loop.CurrentSource, this) && Loop.OnLoopThread;
+    private bool InOwnCallback => ReferenceEquals(Loop.CurrentSource, this) && Loop.IsOnLoopThread;
 
     /// <summary>
     /// Subscribes an observer; the first subscriber registers the source with the loop. If the kernel refuses that
@@ -328,8 +328,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     private protected abstract void Disarm();
 
     /// <summary>
-    /// What the last <see cref="Disarm"/> caught from user code (a custom source's own unregistration), to be
-    /// reported once the source is unregistered regardless; null for the built-in sources, whose Disarm cannot fail.
+    /// What the last <see cref="Disarm"/> or <see cref="ReleaseResources"/> caught from user code (a custom source's
+    /// own unregistration, a composite source's hooks), to be reported once the source is unregistered or released
+    /// regardless; null for the built-in sources, which cannot fail there.
     /// (A try/catch around every Disarm cost a timer's cancellation a third of its time.)
     /// </summary>
     private protected virtual Exception? TakeDisarmFailure() => null;
@@ -486,6 +487,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             _subscribers = error;
             Loop.UntrackLocked(this);
             ReleaseResources();
+            failure ??= TakeDisarmFailure();
             return true;
         }
     }
@@ -521,7 +523,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// </summary>
     private Exception? ReplayedEnd()
     {
-        if (!ReferenceEquals(Loop.EndingSource, this) || !Loop.OnLoopThread)
+        if (!ReferenceEquals(Loop.EndingSource, this) || !Loop.IsOnLoopThread)
         {
             return _subscribers as Exception;
         }

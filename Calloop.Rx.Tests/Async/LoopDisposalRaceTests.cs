@@ -39,7 +39,7 @@ public class LoopDisposalRaceTests
                             s =>
                             {
                                 runs.AddOrUpdate((int)s!, 1, (_, count) => count + 1);
-                                if (!loop.OnLoopThread || Local.Value != index + 1)
+                                if (!loop.IsOnLoopThread || Local.Value != index + 1)
                                 {
                                     wrong.Enqueue($"a callback of poster {index} ran on another thread or with AsyncLocal {Local.Value}");
                                 }
@@ -77,7 +77,7 @@ public class LoopDisposalRaceTests
                                 _ =>
                                 {
                                     runs++;
-                                    wrongThread |= !loop.OnLoopThread;
+                                    wrongThread |= !loop.IsOnLoopThread;
                                     progressed.Set();
                                 },
                                 null);
@@ -118,7 +118,7 @@ public class LoopDisposalRaceTests
                             ITimer timer = loop.TimeProvider.CreateTimer(
                                 _ =>
                                 {
-                                    wrongThread |= !loop.OnLoopThread;
+                                    wrongThread |= !loop.IsOnLoopThread;
                                     progressed.Set();
                                 },
                                 null,

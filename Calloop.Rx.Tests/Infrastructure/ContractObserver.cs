@@ -34,7 +34,7 @@ public sealed class ContractObserver<T>(EventLoop loop, Action<T>? onNext = null
 
     private void Call(Notification<T> notification, Action? body)
     {
-        Check(!loop.OnLoopThread, $"{notification.Kind} off the loop thread (thread {Environment.CurrentManagedThreadId})");
+        Check(!loop.IsOnLoopThread, $"{notification.Kind} off the loop thread (thread {Environment.CurrentManagedThreadId})");
         Check(Interlocked.Exchange(ref _inCall, 1) == 1, $"{notification.Kind} overlapping or nested in another call");
         try
         {

@@ -35,6 +35,16 @@ public class SamplesTests
     }
 
     [Fact]
+    public void Lines_prints_whole_lines_split_across_reads_and_ends_with_the_stream()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["lines"], output));
+        Assert.Equal(
+            ["1: the first line", "2: the second line", "3: caf\u00e9 au lait", "4: no newline at the end"],
+            output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+    }
+
+    [Fact]
     public void Timer_prints_its_deadline_and_stops_the_loop()
     {
         var output = new StringWriter();

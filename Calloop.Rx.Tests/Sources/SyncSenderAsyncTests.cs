@@ -236,7 +236,7 @@ public class SyncSenderAsyncTests
         var onPing = new ContractObserver<Unit>(loop, _ => loop.Spawn(async () =>
         {
             await sender.SendAsync(2);
-            resumedOnLoopThread = loop.OnLoopThread;
+            resumedOnLoopThread = loop.IsOnLoopThread;
             done = true;
         }));
         pings.Subscribe(onPing);

@@ -206,7 +206,7 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
-        bool onLoop = _owner.Loop.OnLoopThread;
+        bool onLoop = _owner.Loop.IsOnLoopThread;
         if (onLoop
             && (flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0
             && SynchronizationContext.Current is LoopSynchronizationContext context

@@ -103,7 +103,7 @@ internal sealed class AsyncFdStream(AsyncFd fd) : Stream
 
     private void ThrowIfOnLoopThread()
     {
-        if (fd.Loop.OnLoopThread)
+        if (fd.Loop.IsOnLoopThread)
         {
             throw new InvalidOperationException("A synchronous read or write on the loop thread would block the loop forever: use ReadAsync/WriteAsync there.");
         }

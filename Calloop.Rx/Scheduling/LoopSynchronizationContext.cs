@@ -55,7 +55,7 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
     public override void Send(SendOrPostCallback d, object? state)
     {
         ArgumentNullException.ThrowIfNull(d);
-        if (Loop.OnLoopThread)
+        if (Loop.IsOnLoopThread)
         {
             d(state);
             return;

@@ -32,7 +32,7 @@ internal sealed class LoopTaskScheduler(EventLoop loop) : TaskScheduler
 
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued)
     {
-        if (!loop.OnLoopThread)
+        if (!loop.IsOnLoopThread)
         {
             return false;
         }

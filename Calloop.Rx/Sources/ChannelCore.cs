@@ -36,7 +36,7 @@ internal sealed class ChannelCore<T>
         SendResult result = Queue.TryWrite(item);
         if (result == SendResult.Full)
         {
-            if (Source.Loop.OnLoopThread)
+            if (Source.Loop.IsOnLoopThread)
             {
                 throw new InvalidOperationException("SyncSender.Send would block the loop thread forever: only the loop can make room. Use TrySend on the loop thread.");
             }

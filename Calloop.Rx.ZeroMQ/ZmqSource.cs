@@ -51,15 +51,10 @@ namespace Calloop.Rx.ZeroMQ;
 /// for <see cref="ZmqSender.WhenDrainedAsync"/> (libzmq has everything), then close the socket with a linger, or
 /// for the peers' replies or acknowledgements.</para>
 /// </remarks>
-public sealed class ZmqSource : LoopSource<byte[][]>
+public sealed class ZmqSource : CompositeSource<byte[][]>
 {
     private readonly ZmqSocket _socket;
-    private readonly SafeHandle _fdHandle;
-    private readonly FdSource _readiness;
-    private readonly ChannelSource<byte[][]> _outgoing;
-    private readonly Ping _wake;
-    private readonly PingSource _wakes;
-    private readonly OutboxLimit _limit;
+    private readonly ZmqSourceParts _parts;
     private readonly bool _leaveSocketOpen;
     private readonly int _batchLimit;
     private readonly Action _retryNow;
@@ -84,8 +79,8 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     private static readonly object s_ended = new();
     private object? _monitor;
 
-    private ZmqSource(EventLoop loop, ZmqSocket socket, ZmqSourceOptions options)
-        : base(loop)
+    private ZmqSource(EventLoop loop, ZmqSocket socket, ZmqSourceOptions options, ZmqSourceParts parts)
+        : base(loop, $"ZeroMQ {socket.Type}")
     {
         _socket = socket;
         _outbox = new ZmqOutbox(perPeer: socket.Type == ZmqSocketType.Router);
@@ -93,27 +88,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
         _batchLimit = options.BatchLimit;
         _perRound = socket.Type is ZmqSocketType.Req or ZmqSocketType.Rep ? 1 : int.MaxValue;
         _leaveSocketOpen = options.LeaveSocketOpen;
-        _limit = new OutboxLimit(loop, options.OutboxCapacity);
-
-        var made = new List<IDisposable>();
-        try
-        {
-            _fdHandle = socket.OpenFdHandle();
-            made.Add(_fdHandle);
-            _readiness = loop.Fd(_fdHandle, Interest.Read, Mode.Edge);
-            made.Add(Remover(_readiness));
-            (Sender<byte[][]> sender, _outgoing) = loop.Channel<byte[][]>();
-            made.Add(Remover(_outgoing));
-            Sender = new ZmqSender(sender, _limit);
-            (_wake, _wakes) = loop.Ping();
-            made.Add(Remover(_wakes));
-            made.Add(_wake);
-        }
-        catch
-        {
-            made.ForEach(d => d.Dispose());
-            throw;
-        }
+        _parts = parts;
     }
 
     private static TimeSpan FirstRetryDelay => TimeSpan.FromMilliseconds(1);
@@ -135,8 +110,6 @@ public sealed class ZmqSource : LoopSource<byte[][]>
 
     /// <summary>The socket this source drives. Only the loop thread may use it while the source is alive.</summary>
     public ZmqSocket Socket => _socket;
-
-    internal override string Name => $"ZeroMQ {_socket.Type}";
 
     /// <summary>
     /// Starts reporting the socket's connection events (<c>zmq_socket_monitor</c>): connected, accepted, disconnected,
@@ -171,7 +144,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     }
 
     /// <summary>The first sender (also returned by <see cref="Create"/>).</summary>
-    internal ZmqSender Sender { get; }
+    internal ZmqSender Sender => _parts.Sender;
 
     /// <summary>
     /// Makes the source for a socket the caller has configured (type, options, bind/connect; before or after does
@@ -197,16 +170,16 @@ public sealed class ZmqSource : LoopSource<byte[][]>
         }
 
         ObjectDisposedException.ThrowIf(socket.IsClosed, socket);
-        loop.ThrowIfDisposed();
-        var source = new ZmqSource(loop, socket, options);
+        ZmqSourceParts parts = ZmqSourceParts.Make(loop, socket, options);
+        ZmqSource source;
         try
         {
-            loop.TrackNew(source);
+            source = new ZmqSource(loop, socket, options, parts);
         }
         catch
         {
-            // Never registered nor tracked: release the inner pieces, and leave the socket to the caller.
-            source.ReleaseInnerSources();
+            // Never tracked (the loop was disposed meanwhile): release the inner pieces, and leave the socket to the caller.
+            parts.Release();
             throw;
         }
 
@@ -228,38 +201,28 @@ public sealed class ZmqSource : LoopSource<byte[][]>
         return (source.Sender, source);
     }
 
-    /// <summary>Registration: subscribe to the merged inner sources, then ping, so the socket is drained once even without an edge.</summary>
-    // The socket (when owned) and the inner sources must be released by loop disposal even while unsubscribed.
-    private protected override bool OwnsResources => true;
-
-    private protected override void Arm()
+    /// <summary>
+    /// Registration: the merged inner sources, each trigger running the drain. The ping is sent first, so that the
+    /// socket is drained once even without an edge (it may hold messages already).
+    /// </summary>
+    protected override IObservable<byte[][]> Connect()
     {
         var connection = new Connection();
         _connection = connection;
-        IDisposable subscription = Observable
+        _parts.Wake.Send();
+        return Observable
             .Merge(
-                _wakes.Select(static _ => Trigger.Wake),
-                _readiness.Select(static _ => Trigger.Readiness),
-                _outgoing.Do(_outbox.Add).Select(static _ => Trigger.Outgoing))
-            .SelectMany(trigger => Drain(trigger, connection))
-            .Subscribe(Emit, error => OnFailed(connection, error), () => OnEnded(connection));
-        connection.Attach(subscription);
-        if (connection.ArmError is { } error)
-        {
-            // An inner source refused to register (Rx reports Subscribe failures as OnError): fail this Subscribe.
-            Disarm();
-            throw error;
-        }
-
-        _wake.Send();
+                _parts.Wakes.Select(static _ => Trigger.Wake),
+                _parts.Readiness.Select(static _ => Trigger.Readiness),
+                _parts.Outgoing.Do(_outbox.Add).Select(static _ => Trigger.Outgoing))
+            .SelectMany(trigger => Drain(trigger, connection));
     }
 
-    /// <summary>Unregistration: the inner sources go with the subscription; the outbox and libzmq's queues stay.</summary>
-    private protected override void Disarm()
+    /// <summary>Unregistration: the inner sources went with the subscription; the outbox and libzmq's queues stay.</summary>
+    protected override void OnDisconnected()
     {
-        Connection? connection = _connection;
+        _connection?.Stop();
         _connection = null;
-        connection?.Stop();
         CancelRetry();
     }
 
@@ -268,16 +231,13 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     /// bind, subscribe) are done by the caller's thread, not signalled by libzmq's I/O thread, so they produce no
     /// edge on <c>ZMQ_FD</c>: a PUSH that just connected over inproc is writable, yet nothing wakes the source.
     /// </summary>
-    private protected override void Rearm() => _wake.Send();
+    protected override void OnUpdate() => _parts.Wake.Send();
 
-    /// <summary>Never called: this source registers nothing of its own; its inner sources deliver.</summary>
-    private protected override void OnEvent(Readiness readiness, Token token)
+    /// <summary>Releases the inner sources, the monitor and (unless left open) the socket.</summary>
+    protected override void OnEnded()
     {
-    }
-
-    private protected override void ReleaseResources()
-    {
-        ReleaseInnerSources();
+        CancelRetry();
+        _parts.Release();
 
         // Before the socket closes: libzmq's monitor must stop while its PAIR reader is still open.
         (Interlocked.Exchange(ref _monitor, s_ended) as ZmqMonitor)?.Stop();
@@ -287,20 +247,6 @@ public sealed class ZmqSource : LoopSource<byte[][]>
             // SafeHandle defers zmq_close until that call returns.
             _socket.Dispose();
         }
-    }
-
-    private static IDisposable Remover<T>(LoopSource<T> source) => Disposable.Create(source.Remove);
-
-    /// <summary>Ends the inner sources (senders then report Closed, eventfds are freed) and lets go of the socket's fd.</summary>
-    private void ReleaseInnerSources()
-    {
-        CancelRetry();
-        _limit.Close();
-        _wake.Dispose();
-        _readiness.Remove();
-        _outgoing.Remove();
-        _wakes.Remove();
-        _fdHandle.Dispose();
     }
 
     /// <summary>
@@ -317,7 +263,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
             case Trigger.Outgoing:
                 // The channel delivers its whole batch in this dispatch: send it together, on the wake-up, rather
                 // than go through ZMQ_EVENTS for every message.
-                _wake.Send();
+                _parts.Wake.Send();
                 yield break;
             case Trigger.Wake:
                 // The loop ran everything else since we yielded: a new turn.
@@ -331,10 +277,10 @@ public sealed class ZmqSource : LoopSource<byte[][]>
 
         while (!connection.IsStopped)
         {
-            if (BatchInterrupted)
+            if (IsDeliveryInterrupted)
             {
                 // A subscriber threw: Dispatch rethrows once this delivery is over; carry on in the next one.
-                _wake.Send();
+                _parts.Wake.Send();
                 yield break;
             }
 
@@ -356,7 +302,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
                 if (_socket.TrySendMultipart(_outbox.Next))
                 {
                     _outbox.Accepted();
-                    _limit.Give();
+                    _parts.Limit.Give();
                     _sentThisTurn++;
                     sent++;
                     _retryDelay = FirstRetryDelay;
@@ -378,7 +324,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
 
             int received = 0;
             while (canReceive && received < _perRound && _receivedThisTurn < _batchLimit && !connection.IsStopped
-                && !BatchInterrupted && _socket.TryReceiveMultipart(out byte[][] message))
+                && !IsDeliveryInterrupted && _socket.TryReceiveMultipart(out byte[][] message))
             {
                 _receivedThisTurn++;
                 received++;
@@ -389,7 +335,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
             {
                 // A batch limit is reached (or a receive said EAGAIN after all): the ping brings us back after the
                 // other sources had their turn; nothing is lost, the socket and the outbox still hold it.
-                _wake.Send();
+                _parts.Wake.Send();
                 yield break;
             }
         }
@@ -408,7 +354,7 @@ public sealed class ZmqSource : LoopSource<byte[][]>
     private void RetryNow()
     {
         _retry = null;
-        _wake.Send();
+        _parts.Wake.Send();
     }
 
     private void CancelRetry()
@@ -417,51 +363,13 @@ public sealed class ZmqSource : LoopSource<byte[][]>
         _retry = null;
     }
 
-    private void OnFailed(Connection connection, Exception error)
-    {
-        if (connection.IsArming)
-        {
-            connection.ArmError = error;
-        }
-        else if (!connection.IsStopped)
-        {
-            Complete(error);
-        }
-    }
-
-    private void OnEnded(Connection connection)
-    {
-        // The inner sources all complete only when the loop is disposed; its teardown completes this source too
-        // (collecting observer exceptions), so there is nothing to do then.
-        if (!connection.IsStopped && !Loop.IsDisposed)
-        {
-            Complete();
-        }
-    }
-
-    /// <summary>One registration: its Rx subscription, and a flag the drain checks so it stops at once when unregistered.</summary>
+    /// <summary>One registration, which the drain checks so it stops at once when unregistered.</summary>
     private sealed class Connection
     {
-        private IDisposable? _subscription;
         private volatile bool _stopped;
-        private bool _attached;
 
         public bool IsStopped => _stopped;
 
-        public bool IsArming => !_attached;
-
-        public Exception? ArmError { get; set; }
-
-        public void Attach(IDisposable subscription)
-        {
-            _subscription = subscription;
-            _attached = true;
-        }
-
-        public void Stop()
-        {
-            _stopped = true;
-            _subscription?.Dispose();
-        }
+        public void Stop() => _stopped = true;
     }
 }

@@ -1,4 +1,4 @@
-using Calloop.Rx.Interop;
+using Calloop.Rx.ZeroMQ.Interop;
 
 namespace Calloop.Rx.ZeroMQ;
 

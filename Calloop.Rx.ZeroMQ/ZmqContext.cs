@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Calloop.Rx.Interop;
+using Calloop.Rx.ZeroMQ.Interop;
 
 namespace Calloop.Rx.ZeroMQ;
 

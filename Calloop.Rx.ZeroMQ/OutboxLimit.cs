@@ -95,7 +95,7 @@ internal sealed class OutboxLimit : ISendWaiterOwner<QueuedMessage>
                     return SendResult.Sent;
                 }
 
-                if (_loop.OnLoopThread)
+                if (_loop.IsOnLoopThread)
                 {
                     throw new InvalidOperationException("ZmqSender.Send would block the loop thread forever: only the loop can make room. Use TrySend on the loop thread.");
                 }

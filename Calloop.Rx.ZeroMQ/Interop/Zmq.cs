@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
-using Calloop.Rx.ZeroMQ;
 
-namespace Calloop.Rx.Interop;
+
+namespace Calloop.Rx.ZeroMQ.Interop;
 
 /// <summary>
 /// libzmq 4.3 (Debian's <c>libzmq5</c>, loaded as <c>libzmq.so.5</c>), declared by hand: nothing else in the

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Calloop.Rx.Interop;
+using Calloop.Rx.ZeroMQ.Interop;
 
 namespace Calloop.Rx.ZeroMQ;
 
