@@ -6,7 +6,7 @@ public static class Program
     private static readonly (string Name, string Arguments, string Description, Func<string[], TextWriter, int> Run)[] s_samples =
     [
         ("timer", "[milliseconds]", "a timer stops the loop: the calloop crate's first example (default 2000 ms)", TimerSample.Run),
-        ("channel", "", "producer threads feed a Channel and a SyncChannel; Rx operators print what arrives", ChannelSample.Run),
+        ("channel", "", "producer threads feed a Channel and a BoundedChannel; Rx operators print what arrives", ChannelSample.Run),
         ("signals", "[--self-test]", "prints SIGINT, SIGTERM, SIGHUP and SIGUSR1; ends cleanly on SIGINT or SIGTERM", SignalsSample.Run),
         ("watch", "<path> | --self-test", "prints changes under a file or directory tree as they happen (inotify)", WatchSample.Run),
         ("echo", "[port] [--self-test]", "a TCP echo server on 127.0.0.1 made of non-blocking sockets and loop.Fd", EchoSample.Run),

@@ -198,7 +198,7 @@ public sealed unsafe class ZmqSocket : SafeHandle
     internal void StopMonitor() => Check(Zmq.SocketMonitor(this, null, 0), "zmq_socket_monitor", "null");
 
     /// <summary>
-    /// A handle on <see cref="Fd"/> for <see cref="EventLoop.Fd(SafeHandle, Interest, Mode)"/>: while it (or the loop's
+    /// A handle on <see cref="Fd"/> for <see cref="EventLoop.Fd(SafeHandle, Interest, TriggerMode)"/>: while it (or the loop's
     /// registration of it) is alive, the socket stays open, so epoll never watches an fd that libzmq closed and reused.
     /// Disposing it never closes the fd (libzmq owns it).
     /// </summary>

@@ -12,7 +12,7 @@ namespace Calloop.Rx.ZeroMQ;
 /// for outgoing ones.
 /// </summary>
 /// <remarks>
-/// <para>It is three loop sources merged: the socket's <c>ZMQ_FD</c> (<see cref="EventLoop.Fd(SafeHandle, Interest, Mode)"/>,
+/// <para>It is three loop sources merged: the socket's <c>ZMQ_FD</c> (<see cref="EventLoop.Fd(SafeHandle, Interest, TriggerMode)"/>,
 /// read, edge-triggered), a channel (the outbox the senders fill) and a ping (to wake itself). On a ping or an fd
 /// edge the source drains the socket the way the book's chapter requires: after sending or receiving, re-read
 /// <c>ZMQ_EVENTS</c> and go round again until it offers nothing to do, because <c>ZMQ_FD</c> only signals changes

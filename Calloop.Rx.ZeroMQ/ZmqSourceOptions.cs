@@ -7,7 +7,7 @@ public sealed record ZmqSourceOptions
     public static ZmqSourceOptions Default { get; } = new();
 
     /// <summary>The default <see cref="BatchLimit"/>.</summary>
-    public const int DefaultBatchLimit = 256;
+    public static int DefaultBatchLimit => 256;
 
     /// <summary>
     /// Fairness: the most messages the source receives, and the most it sends, before it yields to the rest of the

@@ -46,7 +46,7 @@ internal sealed class ZmqSourceParts
         {
             SafeHandle fdHandle = socket.OpenFdHandle();
             made.Add(fdHandle);
-            FdSource readiness = loop.Fd(fdHandle, Interest.Read, Mode.Edge);
+            FdSource readiness = loop.Fd(fdHandle, Interest.Read, TriggerMode.Edge);
             made.Add(Disposable.Create(readiness.Remove));
             (Sender<byte[][]> channel, ChannelSource<byte[][]> outgoing) = loop.Channel<byte[][]>();
             made.Add(Disposable.Create(outgoing.Remove));

@@ -14,7 +14,7 @@ public sealed partial class EventLoop
     /// <summary>Readiness of a raw fd. The caller keeps the fd open until the source is unregistered.</summary>
     /// <exception cref="LoopException">The fd is not open (EBADF), checked now; an fd the kernel refuses is reported by <c>Subscribe</c>.</exception>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
-    public FdSource Fd(int fd, Interest interest = Interest.Read, Mode mode = Mode.Level)
+    public FdSource Fd(int fd, Interest interest = Interest.Read, TriggerMode mode = TriggerMode.Level)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fd);
         return Track(new FdSource(this, CheckOpen(fd), null, interest, mode));
@@ -23,7 +23,7 @@ public sealed partial class EventLoop
     /// <summary>Readiness of the fd held by <paramref name="handle"/>. Disposing the handle while registered is safe: reports stop.</summary>
     /// <exception cref="LoopException">The handle's fd is not open.</exception>
     /// <exception cref="ObjectDisposedException">The handle or the loop is disposed.</exception>
-    public FdSource Fd(SafeHandle handle, Interest interest = Interest.Read, Mode mode = Mode.Level)
+    public FdSource Fd(SafeHandle handle, Interest interest = Interest.Read, TriggerMode mode = TriggerMode.Level)
     {
         ArgumentNullException.ThrowIfNull(handle);
         ObjectDisposedException.ThrowIf(handle.IsClosed || handle.IsInvalid, handle);
@@ -33,7 +33,7 @@ public sealed partial class EventLoop
 
     /// <summary>Readiness of a socket. Set <see cref="Socket.Blocking"/> to false and use its synchronous calls from the callbacks.</summary>
     /// <exception cref="ObjectDisposedException">The socket or the loop is disposed.</exception>
-    public FdSource Fd(Socket socket, Interest interest = Interest.Read, Mode mode = Mode.Level)
+    public FdSource Fd(Socket socket, Interest interest = Interest.Read, TriggerMode mode = TriggerMode.Level)
     {
         ArgumentNullException.ThrowIfNull(socket);
         return Fd(socket.SafeHandle, interest, mode);
@@ -81,12 +81,12 @@ public sealed partial class EventLoop
 
     /// <summary>A bounded channel whose sender blocks (or reports <see cref="SendResult.Full"/>) at <paramref name="capacity"/> (calloop's <c>sync_channel</c>).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is less than 1.</exception>
-    public (SyncSender<T> Sender, ChannelSource<T> Source) SyncChannel<T>(int capacity)
+    public (BoundedSender<T> Sender, ChannelSource<T> Source) BoundedChannel<T>(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         var core = new ChannelCore<T>(this, capacity);
         Track(core.Source);
-        return (new SyncSender<T>(core), core.Source);
+        return (new BoundedSender<T>(core), core.Source);
     }
 
     /// <summary>Unix signals delivered on the loop. Named members or raw numbers (<c>(PosixSignal)10</c> for SIGUSR1).</summary>

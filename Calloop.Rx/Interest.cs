@@ -1,6 +1,6 @@
 namespace Calloop.Rx;
 
-/// <summary>Which readiness an <see cref="EventLoop.Fd(int, Interest, Mode)"/> source asks the kernel to report.</summary>
+/// <summary>Which readiness an <see cref="EventLoop.Fd(int, Interest, TriggerMode)"/> source asks the kernel to report.</summary>
 [Flags]
 public enum Interest
 {

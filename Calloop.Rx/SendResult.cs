@@ -1,6 +1,6 @@
 namespace Calloop.Rx;
 
-/// <summary>The outcome of <see cref="Sender{T}.TrySend(T)"/> and <see cref="SyncSender{T}.TrySend(T)"/>.</summary>
+/// <summary>The outcome of <see cref="Sender{T}.TrySend(T)"/> and <see cref="BoundedSender{T}.TrySend(T)"/>.</summary>
 public enum SendResult
 {
     /// <summary>The message is queued and will be delivered exactly once, in order.</summary>

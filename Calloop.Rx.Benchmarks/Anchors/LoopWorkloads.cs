@@ -161,7 +161,7 @@ internal static class LoopWorkloads
         {
             fds[p] = BenchSys.Pipe();
             int readFd = fds[p].Read;
-            loop.Fd(readFd, Interest.Read, Mode.Level).Subscribe(new Observer<Readiness>(_ => reads += BenchSys.ReadByte(readFd)));
+            loop.Fd(readFd, Interest.Read, TriggerMode.Level).Subscribe(new Observer<Readiness>(_ => reads += BenchSys.ReadByte(readFd)));
         }
 
         int write0 = fds[0].Write;

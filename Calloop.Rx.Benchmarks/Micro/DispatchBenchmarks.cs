@@ -15,8 +15,8 @@ public class DispatchBenchmarks
     private EventLoop _loop = null!;
     private Ping _ping = null!;
     private Sender<long> _sender = null!;
-    private SyncSender<long> _roomy = null!;
-    private SyncSender<long> _full = null!;
+    private BoundedSender<long> _roomy = null!;
+    private BoundedSender<long> _full = null!;
     private (int Read, int Write) _pipe;
     private Action _idle = null!;
     private long _count;
@@ -31,10 +31,10 @@ public class DispatchBenchmarks
         var (sender, messages) = _loop.Channel<long>();
         _sender = sender;
         messages.Subscribe(new CountingObserver<long>(this));
-        var (roomy, roomyMessages) = _loop.SyncChannel<long>(Batch);
+        var (roomy, roomyMessages) = _loop.BoundedChannel<long>(Batch);
         _roomy = roomy;
         roomyMessages.Subscribe(new CountingObserver<long>(this));
-        var (full, fullMessages) = _loop.SyncChannel<long>(1);
+        var (full, fullMessages) = _loop.BoundedChannel<long>(1);
         _full = full;
         fullMessages.Subscribe(new CountingObserver<long>(this));
         _pipe = BenchSys.Pipe();

@@ -6,7 +6,7 @@ namespace Calloop.Rx.Samples.AdaptIo;
 
 /// <summary>
 /// The calloop book's "Async IO types": a pair of connected Unix domain sockets adapted for async code with
-/// <see cref="EventLoop.Async(Socket)"/>; one async block writes "Hello, world!", the other reads it.
+/// <see cref="EventLoop.AsyncFd(Socket)"/>; one async block writes "Hello, world!", the other reads it.
 /// </summary>
 public static class AdaptIoSample
 {
@@ -18,8 +18,8 @@ public static class AdaptIoSample
         using (right)
         {
             // Our async-ified Unix domain sockets.
-            using AsyncFd sender = loop.Async(left);
-            using AsyncFd receiver = loop.Async(right);
+            using AsyncFd sender = loop.AsyncFd(left);
+            using AsyncFd receiver = loop.AsyncFd(right);
 
             IObservable<string> receive = loop.Spawn(async () =>
             {

@@ -4,7 +4,7 @@ namespace Calloop.Rx.Samples;
 
 /// <summary>
 /// Producer threads feeding the loop through channels: three threads share an unbounded <c>Channel</c> (one cloned
-/// sender each) and one thread fills a bounded <c>SyncChannel</c>, blocking whenever the loop is behind. The loop
+/// sender each) and one thread fills a bounded <c>BoundedChannel</c>, blocking whenever the loop is behind. The loop
 /// prints what arrives through Rx operators and stops once every sender is disposed and both channels have completed.
 /// </summary>
 public static class ChannelSample
@@ -18,7 +18,7 @@ public static class ChannelSample
         ArgumentNullException.ThrowIfNull(output);
         using var loop = new EventLoop();
         var (sender, readings) = loop.Channel<Reading>();
-        var (jobSender, jobs) = loop.SyncChannel<int>(capacity: 4);
+        var (jobSender, jobs) = loop.BoundedChannel<int>(capacity: 4);
 
         // Operators run where the notifications arrive: on the loop thread, so the state in Scan needs no lock.
         IObservable<string> readingLines = readings
@@ -78,7 +78,7 @@ public static class ChannelSample
         }
     };
 
-    private static void ProduceJobs(SyncSender<int> sender)
+    private static void ProduceJobs(BoundedSender<int> sender)
     {
         using (sender)
         {

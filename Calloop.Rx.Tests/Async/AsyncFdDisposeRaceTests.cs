@@ -52,7 +52,7 @@ public class AsyncFdDisposeRaceTests
             var elapsed = Stopwatch.StartNew();
             for (int round = 0; round < MaxRounds && elapsed.Elapsed < RaceBudget; round++)
             {
-                AsyncFd fd = loop.Async(a);
+                AsyncFd fd = loop.AsyncFd(a);
                 Task? outcome = null;
                 racer = new Thread(() =>
                 {
@@ -105,7 +105,7 @@ public class AsyncFdDisposeRaceTests
         // Big writes until one would block, then one-byte writes until even those would: the buffer is then full.
         foreach (int size in new[] { 65536, 1 })
         {
-            using AsyncFd writer = loop.Async(fd);
+            using AsyncFd writer = loop.AsyncFd(fd);
             var chunk = new byte[size];
             ValueTask<int> write;
             while ((write = writer.WriteAsync(chunk)).IsCompletedSuccessfully)

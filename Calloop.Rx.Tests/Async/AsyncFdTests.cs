@@ -20,8 +20,8 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd sender = loop.Async(a);
-            using AsyncFd receiver = loop.Async(b);
+            using AsyncFd sender = loop.AsyncFd(a);
+            using AsyncFd receiver = loop.AsyncFd(b);
             var received = new ContractObserver<string>(loop);
             loop.Spawn(async () =>
             {
@@ -57,8 +57,8 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd sender = loop.Async(a);
-            using AsyncFd receiver = loop.Async(b);
+            using AsyncFd sender = loop.AsyncFd(a);
+            using AsyncFd receiver = loop.AsyncFd(b);
             byte[] message = "Hello World!"u8.ToArray();
             var buffer = new byte[12];
             var readCount = new ContractObserver<int>(loop);
@@ -109,7 +109,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd receiver = loop.Async(b);
+            using AsyncFd receiver = loop.AsyncFd(b);
             var readable = new ContractObserver<Unit>(loop);
             loop.Spawn(async () => await receiver.ReadableAsync()).Subscribe(readable);
 
@@ -138,7 +138,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd sender = loop.Async(a);
+            using AsyncFd sender = loop.AsyncFd(a);
             var chunk = new byte[65536];
             while (TestSys.Write(a, chunk) > 0)
             {
@@ -168,8 +168,8 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd sender = loop.Async(a);
-            using AsyncFd receiver = loop.Async(b);
+            using AsyncFd sender = loop.AsyncFd(a);
+            using AsyncFd receiver = loop.AsyncFd(b);
             var ended = new List<string>();
             IObservable<string> receive = loop.Spawn(async () =>
             {
@@ -205,8 +205,8 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd writer = loop.Async(a);
-            using AsyncFd reader = loop.Async(b);
+            using AsyncFd writer = loop.AsyncFd(a);
+            using AsyncFd reader = loop.AsyncFd(b);
 
             // A prime-length random pattern repeated: any lost, duplicated or reordered chunk shows.
             var pattern = new byte[65521];
@@ -281,8 +281,8 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd writer = loop.Async(a);
-            using AsyncFd reader = loop.Async(b);
+            using AsyncFd writer = loop.AsyncFd(a);
+            using AsyncFd reader = loop.AsyncFd(b);
             var one = new byte[1];
             var buffer = new byte[1];
             long allocated = -1;
@@ -335,7 +335,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd fd = loop.Async(a);
+            using AsyncFd fd = loop.AsyncFd(a);
             var buffer = new byte[4];
             ValueTask<int> read = fd.ReadAsync(buffer);
             Assert.False(read.IsCompleted);
@@ -368,7 +368,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd fd = loop.Async(a);
+            using AsyncFd fd = loop.AsyncFd(a);
             using var cts = new CancellationTokenSource();
             var buffer = new byte[4];
             var first = fd.ReadAsync(buffer, cts.Token).AsTask();
@@ -397,7 +397,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd fd = loop.Async(a);
+            using AsyncFd fd = loop.AsyncFd(a);
             int loopThread = Environment.CurrentManagedThreadId;
             var order = new List<string>();
             var (ping, pings) = loop.Ping();
@@ -434,7 +434,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd fd = loop.Async(a);
+            using AsyncFd fd = loop.AsyncFd(a);
             int loopThread = Environment.CurrentManagedThreadId;
             var started = new ManualResetEventSlim();
             var reader = Task.Run(async () =>
@@ -465,7 +465,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.BlockingSocketPair();
         try
         {
-            AsyncFd fd = loop.Async(a);
+            AsyncFd fd = loop.AsyncFd(a);
             Assert.True(TestSys.IsNonBlocking(a));
             var read = fd.ReadAsync(new byte[1]).AsTask();
 
@@ -491,7 +491,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd fd = loop.Async(a);
+            using AsyncFd fd = loop.AsyncFd(a);
             int loopThread = Environment.CurrentManagedThreadId;
             Exception? readError = null;
             int continuedOn = 0;
@@ -530,7 +530,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd fd = loop.Async(a);
+            using AsyncFd fd = loop.AsyncFd(a);
             var read = fd.ReadAsync(new byte[8]).AsTask();
             TestSys.Close(b);
             loop.DispatchUntil(() => read.IsCompleted, "end of stream");
@@ -552,7 +552,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd fd = loop.Async(a);
+            using AsyncFd fd = loop.AsyncFd(a);
             var read = fd.ReadAsync(Memory<byte>.Empty).AsTask();
             loop.Dispatch(TimeSpan.FromMilliseconds(10));
             Assert.False(read.IsCompleted);
@@ -579,7 +579,7 @@ public class AsyncFdTests
         using var right = new Socket(new SafeSocketHandle(b, ownsHandle: true));
         Assert.True(left.Blocking);
 
-        using (AsyncFd fd = loop.Async(left))
+        using (AsyncFd fd = loop.AsyncFd(left))
         {
             Assert.False(left.Blocking);
             right.Send("hi"u8);
@@ -598,7 +598,7 @@ public class AsyncFdTests
         using var loop = new EventLoop();
 
         // Not a number just closed: a test running in parallel may be given it at once. No process has this one open.
-        var error = Assert.Throws<LoopException>(() => loop.Async(int.MaxValue));
+        var error = Assert.Throws<LoopException>(() => loop.AsyncFd(int.MaxValue));
         Assert.Equal(TestSys.EBADF, error.Errno);
     }
 
@@ -609,12 +609,12 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using AsyncFd writer = loop.Async(a);
+            using AsyncFd writer = loop.AsyncFd(a);
             using Stream output = writer.AsStream();
             var lines = new ContractObserver<string[]>(loop);
             loop.Spawn(async () =>
             {
-                using var reader = new StreamReader(loop.Async(b).AsStream());
+                using var reader = new StreamReader(loop.AsyncFd(b).AsStream());
                 var result = new List<string>();
                 while (await reader.ReadLineAsync() is { } line)
                 {
@@ -653,10 +653,10 @@ public class AsyncFdTests
             // 1 MiB, far more than a socket buffer: the writer's WriteAsync has to wait for room several times.
             byte[] payload = new byte[1 << 20];
             new Random(7).NextBytes(payload);
-            using Stream first = loop.Async(a).AsStream();
-            using Stream second = loop.Async(b).AsStream();
-            using Stream third = loop.Async(c).AsStream();
-            using Stream fourth = loop.Async(d).AsStream();
+            using Stream first = loop.AsyncFd(a).AsStream();
+            using Stream second = loop.AsyncFd(b).AsStream();
+            using Stream third = loop.AsyncFd(c).AsStream();
+            using Stream fourth = loop.AsyncFd(d).AsStream();
 
             loop.Spawn(async () =>
             {
@@ -715,7 +715,7 @@ public class AsyncFdTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            using Stream stream = loop.Async(a).AsStream();
+            using Stream stream = loop.AsyncFd(a).AsStream();
             Exception? wouldBlock = null;
             int read = -1;
             loop.Scheduler.Schedule(0, (_, _) =>

@@ -98,10 +98,10 @@ public class EventLoopChapterTests
     }
 
     [Fact]
-    public void SyncSender_refuses_to_block_the_loop_thread()
+    public void BoundedSender_refuses_to_block_the_loop_thread()
     {
         using var loop = new EventLoop();
-        var (sender, jobs) = loop.SyncChannel<int>(capacity: 1);
+        var (sender, jobs) = loop.BoundedChannel<int>(capacity: 1);
         var observer = new ContractObserver<int>(loop);
         using IDisposable subscription = jobs.Subscribe(observer);
 

@@ -105,7 +105,7 @@ public class EventSourcesChapterTests
         var (a, b) = TestSys.SocketPair();
         try
         {
-            FdSource source = loop.Fd(b, Interest.Read, Mode.OneShot);
+            FdSource source = loop.Fd(b, Interest.Read, TriggerMode.OneShot);
             var observer = new ContractObserver<Readiness>(loop);
             using IDisposable subscription = source.Subscribe(observer);
             TestSys.Write(a, "ping"u8);

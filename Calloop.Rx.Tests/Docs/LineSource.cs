@@ -15,13 +15,13 @@ internal sealed class LineSource(int fd, int maxLineLength = 1024) : IEventSourc
     public void Register(Poller poller, TokenFactory tokens)
     {
         _token = tokens.Next();
-        poller.Register(fd, Interest.Read, Mode.Level, _token);
+        poller.Register(fd, Interest.Read, TriggerMode.Level, _token);
     }
 
     public void Reregister(Poller poller, TokenFactory tokens)
     {
         _token = tokens.Next();
-        poller.Reregister(fd, Interest.Read, Mode.Level, _token);
+        poller.Reregister(fd, Interest.Read, TriggerMode.Level, _token);
     }
 
     public void Unregister(Poller poller) => poller.Unregister(fd);

@@ -15,14 +15,14 @@ public sealed class FdEventSource(int fd) : IEventSource<int>
     public void Register(Poller poller, TokenFactory tokens)
     {
         _token = tokens.Next();
-        poller.Register(fd, Interest.Read, Mode.Level, _token);
+        poller.Register(fd, Interest.Read, TriggerMode.Level, _token);
         RegisterCount++;
     }
 
     public void Reregister(Poller poller, TokenFactory tokens)
     {
         _token = tokens.Next();
-        poller.Reregister(fd, Interest.Read, Mode.Level, _token);
+        poller.Reregister(fd, Interest.Read, TriggerMode.Level, _token);
     }
 
     public void Unregister(Poller poller)

@@ -109,7 +109,7 @@ public class BadInputTests
         Assert.Throws<ArgumentOutOfRangeException>(() => loop.Timer(negative, _ => TimeoutAction.Drop));
         Assert.Throws<ArgumentOutOfRangeException>(() => TimeoutAction.ToDuration(negative));
         Assert.Throws<ArgumentOutOfRangeException>(() => loop.Fd(-1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => loop.SyncChannel<int>(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => loop.BoundedChannel<int>(0));
         AssertUsable(loop);
     }
 
@@ -204,7 +204,7 @@ public class BadInputTests
         }
 
         SignalSource signals = loop.Signals();
-        Assert.Throws<ArgumentOutOfRangeException>(() => signals.Add((PosixSignal)9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => signals.AddSignal((PosixSignal)9));
         Assert.Empty(signals.SignalNumbers);
         AssertUsable(loop);
     }
@@ -216,7 +216,7 @@ public class BadInputTests
         var observer = new ContractObserver<Unit>(loop);
         using (pings.Subscribe(observer))
         {
-            Assert.True(ping.Send());
+            Assert.Equal(SendResult.Sent, ping.Send());
             loop.DispatchUntil(() => observer.Values.Count == 1, "a ping after the bad input");
         }
 

@@ -45,7 +45,7 @@ public class DisposeTests
     {
         var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
-        var (syncSender, _) = loop.SyncChannel<int>(1);
+        var (syncSender, _) = loop.BoundedChannel<int>(1);
         var (ping, pings) = loop.Ping();
         Sender<int> clone = sender.Clone();
         var observer = new ContractObserver<int>(loop);
@@ -59,8 +59,8 @@ public class DisposeTests
         Assert.Throws<ChannelClosedException>(() => sender.Send(1));
         Assert.Equal(SendResult.Closed, syncSender.TrySend(1));
         Assert.Throws<ChannelClosedException>(() => syncSender.Send(1));
-        Assert.False(ping.Send());
-        Assert.False(ping.Send());
+        Assert.Equal(SendResult.Closed, ping.Send());
+        Assert.Equal(SendResult.Closed, ping.Send());
 
         // Releasing the senders afterwards is harmless.
         sender.Dispose();
@@ -100,7 +100,7 @@ public class DisposeTests
         Assert.False(queuedRan);
         Assert.Throws<ObjectDisposedException>(() => loop.Dispatch(TimeSpan.Zero));
         Assert.Throws<ObjectDisposedException>(() => loop.Scheduler.Schedule(() => { }));
-        Assert.False(ping.Send());
+        Assert.Equal(SendResult.Closed, ping.Send());
         observer.AssertClean();
         timer.AssertClean();
     }
@@ -237,7 +237,7 @@ public class DisposeTests
                 TestSys.Write(pipeWrite, "custom"u8);
                 everything.Ping.Send();
                 everything.Sender.Send(1);
-                everything.SyncSender.Send(2);
+                everything.BoundedSender.Send(2);
                 TestSys.Kill(TestSys.SIGUSR2);
                 int idles = 0;
                 loop.InsertIdle(() => idles++);
@@ -285,10 +285,10 @@ public class DisposeTests
 
             var (ping, pings) = loop.Ping();
             var (sender, messages) = loop.Channel<int>();
-            var (syncSender, syncMessages) = loop.SyncChannel<int>(4);
+            var (syncSender, syncMessages) = loop.BoundedChannel<int>(4);
             Ping = ping;
             Sender = sender;
-            SyncSender = syncSender;
+            BoundedSender = syncSender;
             FdSource fdSource = loop.Fd(fd);
             TimerSource timer = loop.Timer(TimeSpan.FromMilliseconds(1), d => TimeoutAction.ToInstant(d + TimeSpan.FromMinutes(1)));
             TimerSource farTimer = loop.Timer(TimeSpan.FromHours(1));
@@ -317,7 +317,7 @@ public class DisposeTests
 
         public Sender<int> Sender { get; }
 
-        public SyncSender<int> SyncSender { get; }
+        public BoundedSender<int> BoundedSender { get; }
 
         public bool AllDelivered =>
             _fd.Values.Count > 0 && _timer.Values.Count > 0 && _ping.Values.Count > 0 && _channel.Values.Count > 0
@@ -357,7 +357,7 @@ public class DisposeTests
         {
             Ping.Dispose();
             Sender.Dispose();
-            SyncSender.Dispose();
+            BoundedSender.Dispose();
         }
     }
 }

@@ -210,9 +210,9 @@ public class ErrorPropagationTests
 
         public int UnregisterCount { get; private set; }
 
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
         public void Unregister(Poller poller)
         {

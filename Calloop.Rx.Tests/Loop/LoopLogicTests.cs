@@ -207,7 +207,7 @@ public class LoopLogicTests
 
         pings.Remove();
 
-        Assert.False(ping.Send());
+        Assert.Equal(SendResult.Closed, ping.Send());
         loop.Dispatch(TimeSpan.Zero);
         Assert.True(pings.IsTerminated);
         Assert.False(pings.IsActive);
@@ -292,7 +292,7 @@ public class LoopLogicTests
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
-        FdSource source = loop.Fd(pair.Second, Interest.Read, Mode.Level);
+        FdSource source = loop.Fd(pair.Second, Interest.Read, TriggerMode.Level);
         var observer = new ContractObserver<Readiness>(loop, readiness =>
         {
             if (readiness.Readable)
@@ -509,13 +509,13 @@ public class LoopLogicTests
         public void Register(Poller poller, TokenFactory tokens)
         {
             _token = tokens.Next();
-            poller.Register(fd, Interest.Read, Mode.Level, _token);
+            poller.Register(fd, Interest.Read, TriggerMode.Level, _token);
         }
 
         public void Reregister(Poller poller, TokenFactory tokens)
         {
             _token = tokens.Next();
-            poller.Reregister(fd, Interest.Read, Mode.Level, _token);
+            poller.Reregister(fd, Interest.Read, TriggerMode.Level, _token);
         }
 
         public void Unregister(Poller poller) => poller.Unregister(fd);
@@ -566,9 +566,9 @@ public class LoopLogicTests
     {
         public bool NeedsExtraLifecycleEvents => true;
 
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
         public void Unregister(Poller poller) => poller.Unregister(fd);
 
@@ -635,16 +635,16 @@ public class LoopLogicTests
         {
             _first = tokens.Next();
             _second = tokens.Next();
-            poller.Register(first, Interest.Read, Mode.Level, _first);
-            poller.Register(second, Interest.Read, Mode.Level, _second);
+            poller.Register(first, Interest.Read, TriggerMode.Level, _first);
+            poller.Register(second, Interest.Read, TriggerMode.Level, _second);
         }
 
         public void Reregister(Poller poller, TokenFactory tokens)
         {
             _first = tokens.Next();
             _second = tokens.Next();
-            poller.Reregister(first, Interest.Read, Mode.Level, _first);
-            poller.Reregister(second, Interest.Read, Mode.Level, _second);
+            poller.Reregister(first, Interest.Read, TriggerMode.Level, _first);
+            poller.Reregister(second, Interest.Read, TriggerMode.Level, _second);
         }
 
         public void Unregister(Poller poller)

@@ -355,9 +355,9 @@ public class SubscriptionTests
     /// <summary>A custom source whose own event processing fails.</summary>
     private sealed class FailingSource(int fd, Exception failure) : IEventSource<int>
     {
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
         public void Unregister(Poller poller) => poller.Unregister(fd);
 

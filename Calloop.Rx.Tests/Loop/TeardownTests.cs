@@ -93,7 +93,7 @@ public class TeardownTests
         Assert.True(pingObserver.Completed);
         Assert.True(timerObserver.Completed);
         Assert.True(loop.Epoll.IsClosed);
-        Assert.False(ping.Send());
+        Assert.Equal(SendResult.Closed, ping.Send());
         loop.Dispose();
     }
 
@@ -153,9 +153,9 @@ public class TeardownTests
     {
         public InvalidOperationException Thrown { get; } = new("Unregister failed on purpose.");
 
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
         public void Unregister(Poller poller)
         {

@@ -6,7 +6,7 @@ namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
 /// The counterparts of calloop's <c>src/sources/channel.rs</c> tests (inventory §2.5), then what calloop leaves
-/// untested: several producer threads, the blocking and loop-thread behaviour of <see cref="SyncSender{T}"/>, sends
+/// untested: several producer threads, the blocking and loop-thread behaviour of <see cref="BoundedSender{T}"/>, sends
 /// after the source is gone, fairness towards other sources, and the close on the last sender clone (§2.15).
 /// calloop's <c>Event::Closed</c> is <c>OnCompleted</c> here.
 /// </summary>
@@ -40,7 +40,7 @@ public class ChannelTests
     public void basic_sync_channel()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(2);
+        var (sender, messages) = loop.BoundedChannel<int>(2);
         var observer = new ContractObserver<int>(loop);
         messages.Subscribe(observer);
 
@@ -118,11 +118,11 @@ public class ChannelTests
     }
 
     [Fact]
-    public void SyncSender_Send_blocks_while_full_and_resumes_when_the_loop_drains()
+    public void BoundedSender_Send_blocks_while_full_and_resumes_when_the_loop_drains()
     {
         const int count = 50;
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (sender, messages) = loop.BoundedChannel<int>(1);
         var observer = new ContractObserver<int>(loop);
         messages.Subscribe(observer);
         Assert.Equal(SendResult.Sent, sender.TrySend(0));
@@ -150,10 +150,10 @@ public class ChannelTests
     }
 
     [Fact]
-    public void A_blocked_SyncSender_Send_ends_with_ChannelClosedException_when_the_source_is_removed()
+    public void A_blocked_BoundedSender_Send_ends_with_ChannelClosedException_when_the_source_is_removed()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (sender, messages) = loop.BoundedChannel<int>(1);
         var observer = new ContractObserver<int>(loop);
         messages.Subscribe(observer);
         Assert.Equal(SendResult.Sent, sender.TrySend(0));
@@ -172,10 +172,10 @@ public class ChannelTests
     }
 
     [Fact]
-    public void SyncSender_Send_on_the_loop_thread_while_full_throws()
+    public void BoundedSender_Send_on_the_loop_thread_while_full_throws()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (sender, messages) = loop.BoundedChannel<int>(1);
         var (ping, pings) = loop.Ping();
         var received = new ContractObserver<int>(loop);
         messages.Subscribe(received);
@@ -211,7 +211,7 @@ public class ChannelTests
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
-        var (syncSender, syncMessages) = loop.SyncChannel<int>(4);
+        var (syncSender, syncMessages) = loop.BoundedChannel<int>(4);
         var observer = new ContractObserver<int>(loop);
         var syncObserver = new ContractObserver<int>(loop);
         messages.Subscribe(observer);
@@ -279,14 +279,14 @@ public class ChannelTests
     }
 
     [Fact]
-    public void SyncSender_closes_when_its_last_clone_is_disposed()
+    public void BoundedSender_closes_when_its_last_clone_is_disposed()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(4);
+        var (sender, messages) = loop.BoundedChannel<int>(4);
         var observer = new ContractObserver<int>(loop);
         messages.Subscribe(observer);
-        SyncSender<int> first = sender.Clone();
-        SyncSender<int> second = first.Clone();
+        BoundedSender<int> first = sender.Clone();
+        BoundedSender<int> second = first.Clone();
 
         sender.Dispose();
         sender.Dispose(); // a second Dispose must not count as another sender leaving

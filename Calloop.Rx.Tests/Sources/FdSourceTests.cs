@@ -21,7 +21,7 @@ public class FdSourceTests
         using var pair = FdPair.SocketPair();
         byte[]? received = null;
         var observer = new ContractObserver<Readiness>(loop, _ => received = TestSys.Drain(pair.Second));
-        loop.Fd(pair.Second, Interest.Read, Mode.Level).Subscribe(observer);
+        loop.Fd(pair.Second, Interest.Read, TriggerMode.Level).Subscribe(observer);
 
         loop.Dispatch(TimeSpan.Zero);
         Assert.Empty(observer.Values);
@@ -41,7 +41,7 @@ public class FdSourceTests
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
-        FdSource source = loop.Fd(pair.Second, Interest.Read, Mode.Level);
+        FdSource source = loop.Fd(pair.Second, Interest.Read, TriggerMode.Level);
         var first = new ContractObserver<Readiness>(loop);
         IDisposable subscription = source.Subscribe(first);
 
@@ -95,7 +95,7 @@ public class FdSourceTests
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
         var observer = new ContractObserver<Readiness>(loop);
-        loop.Fd(pair.Second, Interest.Read, Mode.Edge).Subscribe(observer);
+        loop.Fd(pair.Second, Interest.Read, TriggerMode.Edge).Subscribe(observer);
 
         pair.Poke();
         loop.Dispatch(TimeSpan.Zero);
@@ -125,7 +125,7 @@ public class FdSourceTests
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
-        FdSource source = loop.Fd(pair.Second, Interest.Read, Mode.OneShot);
+        FdSource source = loop.Fd(pair.Second, Interest.Read, TriggerMode.OneShot);
         var observer = new ContractObserver<Readiness>(loop);
         source.Subscribe(observer);
 
@@ -150,7 +150,7 @@ public class FdSourceTests
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
-        FdSource source = loop.Fd(pair.Second, Interest.Read, Mode.OneShot);
+        FdSource source = loop.Fd(pair.Second, Interest.Read, TriggerMode.OneShot);
         var observer = new ContractObserver<Readiness>(loop, _ =>
         {
             TestSys.Drain(pair.Second);
@@ -368,7 +368,7 @@ public class FdSourceTests
         loop.Fd(pair.Second).Subscribe(first);
 
         // Also when the second registration asks for something else.
-        var error = loop.Fd(pair.Second, Interest.Write, Mode.Edge).AssertRefused();
+        var error = loop.Fd(pair.Second, Interest.Write, TriggerMode.Edge).AssertRefused();
         Assert.Equal(TestSys.EEXIST, error.Errno);
 
         pair.Poke();

@@ -120,9 +120,9 @@ public class ResubscriptionTests
     /// <summary>A custom source over a readable fd whose event processing fails, which ends the source with OnError.</summary>
     private sealed class FailingSource(int fd) : IEventSource<int>
     {
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, Mode.Level, tokens.Next());
+        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
 
         public void Unregister(Poller poller) => poller.Unregister(fd);
 

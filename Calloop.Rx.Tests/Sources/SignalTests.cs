@@ -51,7 +51,7 @@ public class SignalTests
         var observer = new ContractObserver<SignalEvent>(loop);
         signals.Subscribe(observer);
 
-        signals.Add(s_usr2);
+        signals.AddSignal(s_usr2);
         Assert.Equal([TestSys.SIGUSR1, TestSys.SIGUSR2], signals.SignalNumbers);
         TestSys.Kill(TestSys.SIGUSR2);
         loop.DispatchUntil(() => observer.Values.Count > 0, "SIGUSR2");
@@ -68,14 +68,14 @@ public class SignalTests
         var observer = new ContractObserver<SignalEvent>(loop);
         signals.Subscribe(observer);
 
-        signals.Remove(s_usr2);
+        signals.RemoveSignal(s_usr2);
         Assert.Equal([TestSys.SIGUSR1], signals.SignalNumbers);
         TestSys.Kill(TestSys.SIGUSR1);
         loop.DispatchUntil(() => observer.Values.Count > 0, "SIGUSR1");
         Assert.Equal(TestSys.SIGUSR1, Assert.Single(observer.Values).Number);
 
         // Added back, USR2 is taken over again (the adapted half: see the class remarks).
-        signals.Add(s_usr2);
+        signals.AddSignal(s_usr2);
         TestSys.Kill(TestSys.SIGUSR2);
         loop.DispatchUntil(() => observer.Values.Count > 1, "SIGUSR2");
         Assert.Equal([TestSys.SIGUSR1, TestSys.SIGUSR2], observer.Values.Select(e => e.Number));

@@ -186,7 +186,7 @@ public class SourcesTests
         Assert.True(remover.Completed);
         Assert.True(updater.Completed);
         Assert.True(pings.IsTerminated);
-        Assert.False(ping.Send());
+        Assert.Equal(SendResult.Closed, ping.Send());
         remover.AssertClean();
         updater.AssertClean();
     }
@@ -227,13 +227,13 @@ public class SourcesTests
         public void Register(Poller poller, TokenFactory tokens)
         {
             _token = tokens.Next();
-            poller.Register(fd, Interest.Read, Mode.Level, _token);
+            poller.Register(fd, Interest.Read, TriggerMode.Level, _token);
         }
 
         public void Reregister(Poller poller, TokenFactory tokens)
         {
             _token = tokens.Next();
-            poller.Reregister(fd, Interest.Read, Mode.Level, _token);
+            poller.Reregister(fd, Interest.Read, TriggerMode.Level, _token);
             ReregisterCount++;
         }
 

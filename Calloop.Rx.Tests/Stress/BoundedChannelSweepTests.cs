@@ -22,7 +22,7 @@ public class BoundedChannelSweepTests
         using var loop = new EventLoop();
         foreach (int capacity in TrySendCapacities())
         {
-            var (sender, messages) = loop.SyncChannel<int>(capacity);
+            var (sender, messages) = loop.BoundedChannel<int>(capacity);
             var observer = new InOrderObserver(capacity);
             using IDisposable subscription = messages.Subscribe(observer);
 
@@ -65,12 +65,12 @@ public class BoundedChannelSweepTests
         // The range is cut in parts of at most 4.7 million messages; at small capacities the hand-overs between the
         // blocked producer and the loop cost more than the messages, hence a part of its own.
         using var loop = new EventLoop();
-        var senders = new SyncSender<int>[to + 1];
+        var senders = new BoundedSender<int>[to + 1];
         var observers = new InOrderObserver[to + 1];
         var subscriptions = new List<IDisposable>();
         for (int capacity = from; capacity <= to; capacity++)
         {
-            var (sender, messages) = loop.SyncChannel<int>(capacity);
+            var (sender, messages) = loop.BoundedChannel<int>(capacity);
             senders[capacity] = sender;
             observers[capacity] = new InOrderObserver(capacity) { Sent = (2 * capacity) + 3 };
             subscriptions.Add(messages.Subscribe(observers[capacity]));
@@ -143,10 +143,10 @@ public class BoundedChannelSweepTests
         // producer are enough there, and at large ones each producer still blocks several times.
         int perProducer = Math.Max(400, 2 * capacity);
         using var loop = new EventLoop();
-        var (first, messages) = loop.SyncChannel<int>(capacity);
+        var (first, messages) = loop.BoundedChannel<int>(capacity);
         var observer = new PerProducerObserver(Producers);
         using IDisposable subscription = messages.Subscribe(observer);
-        var senders = new SyncSender<int>[Producers];
+        var senders = new BoundedSender<int>[Producers];
         senders[0] = first;
         for (int p = 1; p < Producers; p++)
         {
@@ -203,8 +203,8 @@ public class BoundedChannelSweepTests
     public void UnboundedChannel_AroundBatchLimitMultiples_EachDispatchDeliversOneBatch_AndTheNextDoesNotWait()
     {
         using var loop = new EventLoop();
-        const int Batch = ChannelSource<int>.BatchLimit;
-        int[] counts = [1, Batch - 1, Batch, Batch + 1, (2 * Batch) - 1, 2 * Batch, (2 * Batch) + 1, (3 * Batch) + 5];
+        int batch = ChannelSource<int>.BatchLimit;
+        int[] counts = [1, batch - 1, batch, batch + 1, (2 * batch) - 1, 2 * batch, (2 * batch) + 1, (3 * batch) + 5];
         foreach (int count in counts)
         {
             var (sender, messages) = loop.Channel<int>();
@@ -220,7 +220,7 @@ public class BoundedChannelSweepTests
             {
                 // A long timeout: a dispatch that left messages behind must have queued the source again, or this waits in vain.
                 loop.Dispatch(LoopExtensions.Patience);
-                Assert.Equal(Math.Min(count, delivered + Batch), observer.Received);
+                Assert.Equal(Math.Min(count, delivered + batch), observer.Received);
                 delivered = observer.Received;
             }
 

@@ -54,7 +54,7 @@ public class ChurnTests
         AssertNoGrowth(loop, _ =>
         {
             steady.Subscribe(sink).Dispose();
-            loop.Fd(pipe.Second, Interest.Read, Mode.Edge).Subscribe(sink).Dispose();
+            loop.Fd(pipe.Second, Interest.Read, TriggerMode.Edge).Subscribe(sink).Dispose();
         });
     }
 
@@ -114,10 +114,10 @@ public class ChurnTests
     }
 
     [Fact]
-    public void SyncChannelSubscribeDisposeChurn_LeavesNoFdOrHeapGrowth()
+    public void BoundedChannelSubscribeDisposeChurn_LeavesNoFdOrHeapGrowth()
     {
         using var loop = new EventLoop();
-        var (sender, source) = loop.SyncChannel<int>(4);
+        var (sender, source) = loop.BoundedChannel<int>(4);
         AssertNoGrowth(loop, i =>
         {
             sender.TrySend(i);
@@ -127,12 +127,12 @@ public class ChurnTests
     }
 
     [Fact]
-    public void SyncChannelCreateDropChurn_LeavesNoFdOrHeapGrowth()
+    public void BoundedChannelCreateDropChurn_LeavesNoFdOrHeapGrowth()
     {
         using var loop = new EventLoop();
         AssertNoGrowth(loop, i =>
         {
-            var (sender, source) = loop.SyncChannel<int>(1 + (i % 8));
+            var (sender, source) = loop.BoundedChannel<int>(1 + (i % 8));
             IDisposable subscription = source.Subscribe(IntSink);
             sender.TrySend(i);
             Drop(i, sender, subscription);
@@ -162,7 +162,7 @@ public class ChurnTests
         {
             using var loop = new EventLoop(i % 2 == 0 ? LoopClock.Real : LoopClock.Virtual());
             var (sender, channel) = loop.Channel<int>();
-            var (syncSender, bounded) = loop.SyncChannel<int>(2);
+            var (syncSender, bounded) = loop.BoundedChannel<int>(2);
             var (ping, pings) = loop.Ping();
             channel.Subscribe(IntSink);
             bounded.Subscribe(IntSink);

@@ -133,7 +133,7 @@ public class DisposeRaceTests
         private readonly List<IDisposable> _senders = [];
         private readonly List<Action> _assertions = [];
         private readonly Sender<int> _sender;
-        private readonly SyncSender<int> _syncSender;
+        private readonly BoundedSender<int> _syncSender;
         private readonly Ping _ping;
 
         public EverySource(EventLoop loop, FdPair pipe)
@@ -143,7 +143,7 @@ public class DisposeRaceTests
             ChannelSource<int> channel;
             ChannelSource<int> bounded;
             (_sender, channel) = loop.Channel<int>();
-            (_syncSender, bounded) = loop.SyncChannel<int>(4);
+            (_syncSender, bounded) = loop.BoundedChannel<int>(4);
             (_ping, Pings) = loop.Ping();
             _senders.AddRange([_sender, _syncSender, _ping]);
             Watch("channel", channel);
@@ -163,7 +163,7 @@ public class DisposeRaceTests
         {
             Assert.Equal(SendResult.Sent, _sender.TrySend(1));
             Assert.Equal(SendResult.Sent, _syncSender.TrySend(1));
-            Assert.True(_ping.Send());
+            Assert.Equal(SendResult.Sent, _ping.Send());
             _pipe.Poke();
         }
 
@@ -177,10 +177,10 @@ public class DisposeRaceTests
 
             if (_syncSender.TrySend(2) is var syncSent && syncSent != SendResult.Closed)
             {
-                problems.Add($"SyncSender.TrySend answered {syncSent} {when}");
+                problems.Add($"BoundedSender.TrySend answered {syncSent} {when}");
             }
 
-            if (_ping.Send())
+            if (_ping.Send() == SendResult.Sent)
             {
                 problems.Add($"Ping.Send answered true {when}");
             }

@@ -27,7 +27,7 @@ public sealed class LoopModel : IDisposable
     private readonly IModelStream _bounded;
     private readonly IModelStream _ping;
     private readonly Sender<int> _sender;
-    private readonly SyncSender<int> _syncSender;
+    private readonly BoundedSender<int> _syncSender;
     private readonly Ping _pingSender;
     private readonly List<ModelTimer> _timers = [];
     private readonly List<int> _fired = [];
@@ -40,12 +40,12 @@ public sealed class LoopModel : IDisposable
     private LoopModel()
     {
         var (sender, channel) = _loop.Channel<int>();
-        var (syncSender, bounded) = _loop.SyncChannel<int>(BoundedCapacity);
+        var (syncSender, bounded) = _loop.BoundedChannel<int>(BoundedCapacity);
         var (ping, pings) = _loop.Ping();
         (_sender, _syncSender, _pingSender) = (sender, syncSender, ping);
         _channel = new ModelStream<int>("Channel", channel, n => (sender.TrySend(n), n), sender, 0, coalesces: false);
         _bounded = new ModelStream<int>("Bounded", bounded, n => (syncSender.TrySend(n), n), syncSender, BoundedCapacity, coalesces: false);
-        _ping = new ModelStream<Unit>("Ping", pings, _ => (ping.Send() ? SendResult.Sent : SendResult.Closed, Unit.Default), ping, 0, coalesces: true);
+        _ping = new ModelStream<Unit>("Ping", pings, _ => (ping.Send(), Unit.Default), ping, 0, coalesces: true);
     }
 
     /// <summary>Runs <paramref name="scenario"/> then disposes the loop, checking the model after each step; throws on the first mismatch.</summary>

@@ -15,7 +15,7 @@ public class SendAfterLoopDisposeTests
     {
         using var held = new HeldDispatch();
         var (sender, messages) = held.Loop.Channel<int>();
-        var (syncSender, syncMessages) = held.Loop.SyncChannel<int>(16);
+        var (syncSender, syncMessages) = held.Loop.BoundedChannel<int>(16);
         var (ping, pings) = held.Loop.Ping();
         var (unsubscribedSender, _) = held.Loop.Channel<int>();
         var (unsubscribedPing, _) = held.Loop.Ping();
@@ -31,16 +31,16 @@ public class SendAfterLoopDisposeTests
         Assert.Throws<ChannelClosedException>(() => sender.Send(1));
         Assert.Equal(SendResult.Closed, syncSender.TrySend(1));
         Assert.Throws<ChannelClosedException>(() => syncSender.Send(1));
-        Assert.False(ping.Send());
+        Assert.Equal(SendResult.Closed, ping.Send());
         Assert.Equal(SendResult.Closed, unsubscribedSender.TrySend(1));
-        Assert.False(unsubscribedPing.Send());
+        Assert.Equal(SendResult.Closed, unsubscribedPing.Send());
     }
 
     [Fact]
-    public void SyncSenderSend_BlockedForRoom_IsReleasedByDispose_WhileTeardownIsDeferred()
+    public void BoundedSenderSend_BlockedForRoom_IsReleasedByDispose_WhileTeardownIsDeferred()
     {
         using var held = new HeldDispatch();
-        var (sender, messages) = held.Loop.SyncChannel<int>(1);
+        var (sender, messages) = held.Loop.BoundedChannel<int>(1);
         messages.Subscribe(_ => { });
         held.Hold();
         Assert.Equal(SendResult.Sent, sender.TrySend(0));
@@ -82,7 +82,7 @@ public class SendAfterLoopDisposeTests
         {
             var loop = new EventLoop();
             var (sender, messages) = loop.Channel<int>();
-            var (syncSender, syncMessages) = loop.SyncChannel<int>(1 << 16);
+            var (syncSender, syncMessages) = loop.BoundedChannel<int>(1 << 16);
             var (ping, pings) = loop.Ping();
             messages.Subscribe(_ => { });
             syncMessages.Subscribe(_ => { });
@@ -99,7 +99,7 @@ public class SendAfterLoopDisposeTests
                     bool after = Volatile.Read(ref disposeReturned);
                     SendResult channel = sender.TrySend(i);
                     SendResult sync = syncSender.TrySend(i);
-                    bool pinged = ping.Send();
+                    bool pinged = ping.Send() == SendResult.Sent;
                     if (after)
                     {
                         if (channel != SendResult.Closed || sync != SendResult.Closed || pinged)

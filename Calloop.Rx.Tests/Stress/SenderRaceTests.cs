@@ -19,7 +19,7 @@ public class SenderRaceTests
     {
         int perProducer = StressSettings.Scaled(capacity == 1 ? 5_000 : 20_000);
         using var loop = new EventLoop();
-        var (sender, source) = loop.SyncChannel<int>(capacity);
+        var (sender, source) = loop.BoundedChannel<int>(capacity);
         var received = new List<int>[Producers];
         for (int p = 0; p < Producers; p++)
         {
@@ -28,7 +28,7 @@ public class SenderRaceTests
 
         bool completed = false;
         source.Subscribe(v => received[v / 10_000_000].Add(v % 10_000_000), () => completed = true);
-        SyncSender<int>[] senders = [sender, .. Enumerable.Range(1, Producers - 1).Select(_ => sender.Clone())];
+        BoundedSender<int>[] senders = [sender, .. Enumerable.Range(1, Producers - 1).Select(_ => sender.Clone())];
         RaceThread[] producers = [.. senders.Select((s, p) => RaceThread.Start($"producer {p}", () =>
         {
             for (int i = 0; i < perProducer; i++)
@@ -95,7 +95,7 @@ public class SenderRaceTests
         RaceTrials.Run(maxTrials: 40, ciSeconds: 1.5, trial =>
         {
             var loop = new EventLoop();
-            var (sender, source) = loop.SyncChannel<int>(1);
+            var (sender, source) = loop.BoundedChannel<int>(1);
             source.Subscribe(_ => { });
             Assert.Equal(SendResult.Sent, sender.TrySend(0));
             int closed = 0;
@@ -137,7 +137,7 @@ public class SenderRaceTests
         {
             var loop = new EventLoop();
             var (sender, channel) = loop.Channel<int>();
-            var (syncSender, bounded) = loop.SyncChannel<int>(16);
+            var (syncSender, bounded) = loop.BoundedChannel<int>(16);
             var delivered = new List<int>[Producers + 1];
             for (int p = 0; p <= Producers; p++)
             {

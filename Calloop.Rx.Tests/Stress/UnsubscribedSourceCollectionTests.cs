@@ -72,10 +72,10 @@ public class UnsubscribedSourceCollectionTests
                 Assert.Equal(SendResult.Sent, loop.Channel<int>().Sender.TrySend(1));
                 break;
             case "sync channel, sender disposed":
-                loop.SyncChannel<int>(4).Sender.Dispose();
+                loop.BoundedChannel<int>(4).Sender.Dispose();
                 break;
             case "sync channel, sender dropped":
-                loop.SyncChannel<int>(4);
+                loop.BoundedChannel<int>(4);
                 break;
             case "ping, sender disposed":
                 loop.Ping().Ping.Dispose();

@@ -6,7 +6,7 @@ namespace Calloop.Rx;
 
 /// <summary>
 /// An fd, <see cref="SafeHandle"/> or <see cref="Socket"/> adapted for <c>async</c> code on an <see cref="EventLoop"/>
-/// (calloop's <c>adapt_io</c>, made by <see cref="EventLoop.Async(int)"/>): <see cref="ReadAsync"/> and
+/// (calloop's <c>adapt_io</c>, made by <see cref="EventLoop.AsyncFd(int)"/>): <see cref="ReadAsync"/> and
 /// <see cref="WriteAsync"/> make the non-blocking call at once and, when it would block, wait for the loop's
 /// readiness event and retry it on the loop thread. <see cref="AsStream"/> gives a <see cref="Stream"/> for
 /// <c>StreamReader</c>, <c>PipeReader.Create</c>, <c>CopyToAsync</c> and the like.
@@ -46,7 +46,7 @@ public sealed class AsyncFd : IDisposable
         _socket = socket;
         _read = new AsyncFdOperation(this, isRead: true);
         _write = new AsyncFdOperation(this, isRead: false);
-        FdSource source = handle is null ? loop.Fd(fd, Interest.Both, Mode.Edge) : loop.Fd(handle, Interest.Both, Mode.Edge);
+        FdSource source = handle is null ? loop.Fd(fd, Interest.Both, TriggerMode.Edge) : loop.Fd(handle, Interest.Both, TriggerMode.Edge);
 
         try
         {

@@ -38,7 +38,7 @@ internal sealed class ChannelCore<T>
         {
             if (Source.Loop.IsOnLoopThread)
             {
-                throw new InvalidOperationException("SyncSender.Send would block the loop thread forever: only the loop can make room. Use TrySend on the loop thread.");
+                throw new InvalidOperationException("BoundedSender.Send would block the loop thread forever: only the loop can make room. Use TrySend on the loop thread.");
             }
 
             result = Queue.Write(item, cancellationToken);

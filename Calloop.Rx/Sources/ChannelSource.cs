@@ -1,7 +1,7 @@
 namespace Calloop.Rx;
 
 /// <summary>
-/// The receiving side of <see cref="EventLoop.Channel{T}"/> and <see cref="EventLoop.SyncChannel{T}(int)"/>: each
+/// The receiving side of <see cref="EventLoop.Channel{T}"/> and <see cref="EventLoop.BoundedChannel{T}(int)"/>: each
 /// message is delivered exactly once to every subscriber, in the order each sender sent them. Once every sender
 /// is disposed and the queue has drained, the source completes.
 /// </summary>
@@ -11,8 +11,8 @@ namespace Calloop.Rx;
 /// </remarks>
 public sealed class ChannelSource<T> : LoopSource<T>
 {
-    /// <summary>Most messages delivered per dispatch (calloop's bound, #200).</summary>
-    public const int BatchLimit = 1024;
+    /// <summary>Most messages delivered per dispatch (calloop's bound). A property, not a constant, so that a later version may change it without recompiling callers.</summary>
+    public static int BatchLimit => 1024;
 
     private readonly ChannelCore<T> _core;
     private readonly int _batch;

@@ -10,7 +10,7 @@ namespace Calloop.Rx;
 /// </summary>
 /// <remarks>
 /// The source never reads or writes the fd: observers do, on the loop thread, with non-blocking calls.
-/// In <see cref="Rx.Mode.Edge"/> mode drain until the call would block; in <see cref="Rx.Mode.OneShot"/> mode call
+/// In <see cref="TriggerMode.Edge"/> mode drain until the call would block; in <see cref="TriggerMode.OneShot"/> mode call
 /// <see cref="LoopSource{T}.Update"/> to re-arm. A <see cref="SafeHandle"/> (or <c>Socket</c>) may be disposed while
 /// registered, even from the source's own callback: the kernel drops a closed fd from epoll, so reports simply stop,
 /// and unregistering later does nothing. A raw fd must stay open until the source is unregistered.
@@ -19,7 +19,7 @@ public sealed class FdSource : LoopSource<Readiness>
 {
     private readonly SafeHandle? _handle;
 
-    internal FdSource(EventLoop loop, int fd, SafeHandle? handle, Interest interest, Mode mode)
+    internal FdSource(EventLoop loop, int fd, SafeHandle? handle, Interest interest, TriggerMode mode)
         : base(loop)
     {
         Fd = fd;
@@ -37,7 +37,7 @@ public sealed class FdSource : LoopSource<Readiness>
     public Interest Interest { get; set; }
 
     /// <summary>How readiness is reported. A change takes effect on <see cref="LoopSource{T}.Update"/>.</summary>
-    public Mode Mode { get; set; }
+    public TriggerMode Mode { get; set; }
 
     private uint EpollEvents => Poller.EpollEvents(Interest, Mode);
 

@@ -22,8 +22,12 @@ public sealed class Ping : IDisposable
     }
 
     /// <summary>Wakes the source; pings before a dispatch coalesce into one event. Never blocks.</summary>
-    /// <returns>False if this sender is disposed or the source is gone (removed, or the loop disposed: from the moment <see cref="EventLoop.Dispose"/> returns, on any thread).</returns>
-    public bool Send() => Volatile.Read(ref _disposed) == 0 && _source.Send();
+    /// <returns>
+    /// <see cref="SendResult.Sent"/>; <see cref="SendResult.Closed"/> if this sender is disposed or the source is gone
+    /// (removed, or the loop disposed: from the moment <see cref="EventLoop.Dispose"/> returns, on any thread). A ping
+    /// is never <see cref="SendResult.Full"/>.
+    /// </returns>
+    public SendResult Send() => Volatile.Read(ref _disposed) == 0 && _source.Send() ? SendResult.Sent : SendResult.Closed;
 
     /// <summary>Another sender for the same source; the source completes only when all are disposed.</summary>
     /// <exception cref="ObjectDisposedException">This sender is disposed.</exception>

@@ -15,12 +15,12 @@ public sealed class Poller
 
     /// <summary>Adds <paramref name="fd"/> to the loop's epoll with the given interest, mode and token.</summary>
     /// <exception cref="LoopException">The kernel refused (closed fd, fd already registered…).</exception>
-    public void Register(int fd, Interest interest, Mode mode, Token token) =>
+    public void Register(int fd, Interest interest, TriggerMode mode, Token token) =>
         ThrowIfFailed("epoll_ctl(ADD)", _loop.Epoll.Add(fd, EpollEvents(interest, mode), token.Value), fd);
 
     /// <summary>Changes the interest, mode or token of a registered fd (and re-arms a one-shot fd).</summary>
     /// <exception cref="LoopException">The fd is not registered, or is closed.</exception>
-    public void Reregister(int fd, Interest interest, Mode mode, Token token) =>
+    public void Reregister(int fd, Interest interest, TriggerMode mode, Token token) =>
         ThrowIfFailed("epoll_ctl(MOD)", _loop.Epoll.Modify(fd, EpollEvents(interest, mode), token.Value), fd);
 
     /// <summary>Removes <paramref name="fd"/> from the loop's epoll.</summary>
@@ -35,7 +35,7 @@ public sealed class Poller
         }
     }
 
-    internal static uint EpollEvents(Interest interest, Mode mode)
+    internal static uint EpollEvents(Interest interest, TriggerMode mode)
     {
         uint events = 0;
         if ((interest & Interest.Read) != 0)
@@ -50,8 +50,8 @@ public sealed class Poller
 
         return mode switch
         {
-            Mode.Edge => events | Interop.Sys.EpollEt,
-            Mode.OneShot => events | Interop.Sys.EpollOneShot,
+            TriggerMode.Edge => events | Interop.Sys.EpollEt,
+            TriggerMode.OneShot => events | Interop.Sys.EpollOneShot,
             _ => events,
         };
     }

@@ -43,7 +43,7 @@ public sealed class SignalSource : LoopSource<SignalEvent>
 
     /// <summary>Starts taking <paramref name="signal"/> (named or a raw number such as <c>(PosixSignal)10</c>). Callable from any thread.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The signal cannot be handled (SIGKILL, SIGSTOP, a fault signal the runtime owns, or out of range).</exception>
-    public void Add(PosixSignal signal)
+    public void AddSignal(PosixSignal signal)
     {
         int number = EventLoop.ValidateSignal(signal);
         lock (Loop.Gate)
@@ -62,7 +62,7 @@ public sealed class SignalSource : LoopSource<SignalEvent>
     }
 
     /// <summary>Stops taking <paramref name="signal"/> and restores its previous handling. Callable from any thread.</summary>
-    public void Remove(PosixSignal signal)
+    public void RemoveSignal(PosixSignal signal)
     {
         int number = SignalNames.ToNumber(signal);
         lock (Loop.Gate)

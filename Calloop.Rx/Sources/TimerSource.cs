@@ -81,12 +81,12 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
         long fired = _heapDeadline;
         Emit(Loop.ToDateTimeOffset(fired));
         TimeoutAction action = _next?.Invoke(Loop.ToDateTimeOffset(fired)) ?? TimeoutAction.Drop;
-        switch (action.What)
+        switch (action.Kind)
         {
-            case TimeoutAction.Kind.ToInstant:
+            case TimeoutActionKind.ToInstant:
                 Reschedule(Loop.ToTicks(action.Instant));
                 break;
-            case TimeoutAction.Kind.ToDuration:
+            case TimeoutActionKind.ToDuration:
                 Reschedule(Loop.DeadlineAfter(action.Duration));
                 break;
             default:

@@ -6,17 +6,17 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// <see cref="SyncSender{T}.SendAsync"/>: it completes at once with room, waits for room without blocking a thread,
-/// serves waiters in order, and ends exactly as <see cref="SyncSender{T}.Send"/> does when cancelled, when the source
+/// <see cref="BoundedSender{T}.SendAsync"/>: it completes at once with room, waits for room without blocking a thread,
+/// serves waiters in order, and ends exactly as <see cref="BoundedSender{T}.Send"/> does when cancelled, when the source
 /// goes or when the loop is disposed; waiting allocates nothing in steady state.
 /// </summary>
-public class SyncSenderAsyncTests
+public class BoundedSenderAsyncTests
 {
     [Fact]
     public void SendAsync_with_room_completes_at_once()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(2);
+        var (sender, messages) = loop.BoundedChannel<int>(2);
         var observer = new ContractObserver<int>(loop);
         messages.Subscribe(observer);
 
@@ -54,12 +54,12 @@ public class SyncSenderAsyncTests
         const int producers = 4;
         const int perProducer = 2000;
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<(int Producer, int Sequence)>(capacity);
+        var (sender, messages) = loop.BoundedChannel<(int Producer, int Sequence)>(capacity);
         var observer = new ContractObserver<(int Producer, int Sequence)>(loop);
         messages.Subscribe(observer);
         Task[] tasks = [.. Enumerable.Range(0, producers).Select(p =>
         {
-            SyncSender<(int, int)> clone = sender.Clone();
+            BoundedSender<(int, int)> clone = sender.Clone();
             return Task.Run(async () =>
             {
                 using (clone)
@@ -125,7 +125,7 @@ public class SyncSenderAsyncTests
     public async Task A_SendAsync_cancelled_before_it_waits_still_queues_when_there_is_room()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (sender, messages) = loop.BoundedChannel<int>(1);
         var observer = new ContractObserver<int>(loop);
         messages.Subscribe(observer);
 
@@ -174,7 +174,7 @@ public class SyncSenderAsyncTests
     public async Task A_waiting_SendAsync_fails_when_the_loop_is_disposed_from_another_thread_during_a_dispatch()
     {
         var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (sender, messages) = loop.BoundedChannel<int>(1);
         var (ping, pings) = loop.Ping();
         using var inCallback = new ManualResetEventSlim();
         using var disposed = new ManualResetEventSlim();
@@ -227,7 +227,7 @@ public class SyncSenderAsyncTests
     public void SendAsync_awaited_on_the_loop_thread_while_full_completes_once_the_loop_made_room()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (sender, messages) = loop.BoundedChannel<int>(1);
         var (ping, pings) = loop.Ping();
         var received = new ContractObserver<int>(loop);
         messages.Subscribe(received);
@@ -265,7 +265,7 @@ public class SyncSenderAsyncTests
         Stress.RaceTrials.Run(maxTrials: 300, ciSeconds: 1.5, trial =>
         {
             using var loop = new EventLoop();
-            var (sender, messages) = loop.SyncChannel<int>(1);
+            var (sender, messages) = loop.BoundedChannel<int>(1);
             var received = new List<int>();
             bool completed = false;
             messages.Subscribe(received.Add, () => completed = true);
@@ -309,7 +309,7 @@ public class SyncSenderAsyncTests
         Stress.RaceTrials.Run(maxTrials: 300, ciSeconds: 1.5, trial =>
         {
             var loop = new EventLoop();
-            var (sender, messages) = loop.SyncChannel<int>(1);
+            var (sender, messages) = loop.BoundedChannel<int>(1);
             messages.Subscribe(_ => { });
             Assert.Equal(SendResult.Sent, sender.TrySend(0));
             Task[] waiting = [.. Enumerable.Range(1, 3).Select(i => sender.Clone().SendAsync(i).AsTask())];
@@ -344,7 +344,7 @@ public class SyncSenderAsyncTests
     public void SendAsync_that_has_to_wait_allocates_nothing_in_steady_state()
     {
         using var loop = new EventLoop();
-        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (sender, messages) = loop.BoundedChannel<int>(1);
         int received = 0;
         messages.Subscribe(_ => received++);
 
@@ -371,9 +371,9 @@ public class SyncSenderAsyncTests
     }
 
     /// <summary>A channel of capacity 1 with a subscribed observer and message 0 queued: the next send has to wait.</summary>
-    private static (SyncSender<int> Sender, ChannelSource<int> Messages, ContractObserver<int> Observer) FullChannel(EventLoop loop)
+    private static (BoundedSender<int> Sender, ChannelSource<int> Messages, ContractObserver<int> Observer) FullChannel(EventLoop loop)
     {
-        var (sender, messages) = loop.SyncChannel<int>(1);
+        var (sender, messages) = loop.BoundedChannel<int>(1);
         var observer = new ContractObserver<int>(loop);
         messages.Subscribe(observer);
         Assert.Equal(SendResult.Sent, sender.TrySend(0));

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 namespace Calloop.Rx;
 
 /// <summary>
-/// The sending side of a bounded <see cref="EventLoop.SyncChannel{T}(int)"/>: <see cref="Send"/> blocks while the
+/// The sending side of a bounded <see cref="EventLoop.BoundedChannel{T}(int)"/>: <see cref="Send"/> blocks while the
 /// channel is full, <see cref="SendAsync"/> waits without blocking a thread, <see cref="TrySend"/> reports
 /// <see cref="SendResult.Full"/>. Thread-safe; clone it for other producers.
 /// </summary>
@@ -14,12 +14,12 @@ namespace Calloop.Rx;
 /// call itself. Room that comes back goes to the <see cref="SendAsync"/> calls waiting for it first, in the order
 /// they started waiting, then to blocked <see cref="Send"/> calls.
 /// </remarks>
-public sealed class SyncSender<T> : IDisposable
+public sealed class BoundedSender<T> : IDisposable
 {
     private readonly ChannelCore<T> _core;
     private int _disposed;
 
-    internal SyncSender(ChannelCore<T> core) => _core = core;
+    internal BoundedSender(ChannelCore<T> core) => _core = core;
 
     /// <summary>Queues a message if there is room. Never blocks.</summary>
     /// <returns><see cref="SendResult.Sent"/>; <see cref="SendResult.Full"/> at capacity; <see cref="SendResult.Closed"/> if this sender is disposed, the receiving side is gone or the loop is disposed.</returns>
@@ -64,11 +64,11 @@ public sealed class SyncSender<T> : IDisposable
 
     /// <summary>Another sender for the same channel; the channel closes when every sender is disposed.</summary>
     /// <exception cref="ObjectDisposedException">This sender is disposed.</exception>
-    public SyncSender<T> Clone()
+    public BoundedSender<T> Clone()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         _core.AddSender();
-        return new SyncSender<T>(_core);
+        return new BoundedSender<T>(_core);
     }
 
     /// <summary>Releases this sender; after the last one, the source completes once it has delivered what was queued.</summary>

@@ -1,7 +1,7 @@
 namespace Calloop.Rx;
 
 /// <summary>How an fd's readiness is reported.</summary>
-public enum Mode
+public enum TriggerMode
 {
     /// <summary>Reported on every dispatch while the fd is ready.</summary>
     Level,
