@@ -51,7 +51,8 @@ public sealed class LoopScript
         return At(tick, () =>
         {
             using var handle = new SafeFileHandle(fd, ownsHandle: false);
-            RandomAccess.Write(handle, copy, fileOffset: 0);
+            using var stream = new FileStream(handle, FileAccess.Write, bufferSize: 0);
+            stream.Write(copy);
         });
     }
 
