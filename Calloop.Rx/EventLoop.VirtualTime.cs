@@ -66,8 +66,9 @@ public sealed partial class EventLoop
     /// under which Rx.NET's published operator expectations are written (<c>Observable.Return(1, scheduler)</c> subscribed
     /// at tick 200 delivers at 201); Calloop.Rx.Testing's <c>LoopTestScheduler</c> turns it on. Such work then waits in
     /// the timer heap, so everything due at one tick runs in (deadline, scheduling order), whatever way it was scheduled.
-    /// Off by default: then due work is immediate work. Timer sources and <see cref="TimeProvider"/> timers are not
-    /// affected. Set it before scheduling work, from the thread that advances the clock.
+    /// Off by default: then due work is immediate work. Timer sources, <see cref="TimeProvider"/> timers and
+    /// continuations posted to the loop's <see cref="System.Threading.SynchronizationContext"/> are not affected. Set
+    /// it before scheduling work, from the thread that advances the clock.
     /// </summary>
     /// <exception cref="InvalidOperationException">Set to true on a loop that is not virtual.</exception>
     public bool DueWorkWaitsOneTick

@@ -572,6 +572,27 @@ public class VirtualClockTests
     }
 
     [Fact]
+    public void DueWorkWaitsOneTick_RunsWorkDueWhenScheduledOneTickLater_InSchedulingOrderWithTimedWork()
+    {
+        using var loop = VirtualLoop();
+        loop.DueWorkWaitsOneTick = true;
+        var log = new List<(string, DateTimeOffset)>();
+        loop.Scheduler.Schedule(Ms(1), () =>
+        {
+            loop.Scheduler.Schedule(TimeSpan.FromTicks(1), () => log.Add(("one tick", loop.Now)));
+            loop.Scheduler.Schedule(() => log.Add(("immediate", loop.Now)));
+            loop.Scheduler.Schedule(T0, () => log.Add(("past", loop.Now)));
+        });
+
+        loop.AdvanceBy(Ms(2));
+
+        DateTimeOffset next = At(1).AddTicks(1);
+        Assert.Equal([("one tick", next), ("immediate", next), ("past", next)], log);
+        loop.DueWorkWaitsOneTick = false;
+        Assert.False(loop.DueWorkWaitsOneTick);
+    }
+
+    [Fact]
     public void MaxStepsPerInstant_BelowOne_Throws()
     {
         using var loop = VirtualLoop();
