@@ -3,6 +3,7 @@ namespace Calloop.Rx;
 public sealed partial class EventLoop
 {
     private int _maxStepsPerInstant = 100_000;
+    private bool _dueWorkWaitsOneTick;
 
     /// <summary>Whether an observer or action threw and its exception has not come out of a dispatch yet.</summary>
     internal bool HasPendingFailures => _failures is not null;
@@ -55,6 +56,32 @@ public sealed partial class EventLoop
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
             _maxStepsPerInstant = value;
+        }
+    }
+
+    /// <summary>
+    /// Virtual clock only: whether <see cref="Scheduler"/> work that is due when it is scheduled (immediate work, a zero
+    /// or negative delay, an absolute time at or before <see cref="Now"/>, a zero-period periodic action's first run)
+    /// runs one tick (100 ns) later instead of at the current instant. This is the rule of Rx's <c>TestScheduler</c>,
+    /// under which Rx.NET's published operator expectations are written (<c>Observable.Return(1, scheduler)</c> subscribed
+    /// at tick 200 delivers at 201); Calloop.Rx.Testing's <c>LoopTestScheduler</c> turns it on. Such work then waits in
+    /// the timer heap, so everything due at one tick runs in (deadline, scheduling order), whatever way it was scheduled.
+    /// Off by default: then due work is immediate work. Timer sources, <see cref="TimeProvider"/> timers and
+    /// continuations posted to the loop's <see cref="System.Threading.SynchronizationContext"/> are not affected. Set
+    /// it before scheduling work, from the thread that advances the clock.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set to true on a loop that is not virtual.</exception>
+    public bool DueWorkWaitsOneTick
+    {
+        get => _dueWorkWaitsOneTick;
+        set
+        {
+            if (value)
+            {
+                ThrowIfNotVirtual();
+            }
+
+            _dueWorkWaitsOneTick = value;
         }
     }
 
@@ -156,7 +183,7 @@ public sealed partial class EventLoop
     {
         if (!IsVirtual)
         {
-            throw new InvalidOperationException("AdvanceBy, AdvanceTo, AdvanceUntilIdle and Sleep need a loop created with LoopClock.Virtual(...).");
+            throw new InvalidOperationException("AdvanceBy, AdvanceTo, AdvanceUntilIdle, Sleep and DueWorkWaitsOneTick need a loop created with LoopClock.Virtual(...).");
         }
     }
 

@@ -9,7 +9,8 @@ namespace Calloop.Rx;
 /// work runs goes to a later phase or dispatch, never inline. Work due when it is scheduled (a zero or negative
 /// delay, an absolute time equal to <see cref="Now"/>, the first run of a zero-period periodic action) is immediate
 /// work, so immediate and zero-delay work run in one FIFO, in the order they were scheduled, as on Rx's
-/// virtual-time schedulers.
+/// virtual-time schedulers. Under <see cref="EventLoop.DueWorkWaitsOneTick"/> (a virtual loop driven as Rx's
+/// <c>TestScheduler</c>) such work runs one tick later instead, in the timer heap.
 /// </summary>
 /// <remarks>
 /// <para>Rules callers may rely on: equal due times run in scheduling order, whether scheduled as immediate or as
@@ -34,7 +35,7 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return Enqueue(new ScheduledAction<TState>(_loop, state, action));
+        return EnqueueDue(new ScheduledAction<TState>(_loop, state, action));
     }
 
     /// <summary>
@@ -46,7 +47,7 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     {
         ArgumentNullException.ThrowIfNull(action);
         var item = new ScheduledAction<TState>(_loop, state, action);
-        return dueTime <= TimeSpan.Zero ? Enqueue(item) : ScheduleAt(item, _loop.DeadlineAfter(dueTime));
+        return dueTime <= TimeSpan.Zero ? EnqueueDue(item) : ScheduleAt(item, _loop.DeadlineAfter(dueTime));
     }
 
     /// <summary>
@@ -60,7 +61,8 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
         ArgumentNullException.ThrowIfNull(action);
         var item = new ScheduledAction<TState>(_loop, state, action);
         long deadline = _loop.ToTicks(dueTime);
-        return deadline == _loop.NowTicks ? Enqueue(item) : ScheduleAt(item, deadline);
+        long now = _loop.NowTicks;
+        return deadline == now || (deadline < now && _loop.DueWorkWaitsOneTick) ? EnqueueDue(item) : ScheduleAt(item, deadline);
     }
 
     /// <summary>Runs <paramref name="action"/> every <paramref name="period"/>, threading the state; runs never overlap and do not drift.</summary>
@@ -75,7 +77,7 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
         {
             // Its first run is due now, like any zero-delay work; later runs re-arm from this deadline.
             item.Deadline = _loop.NowTicks;
-            return Enqueue(item);
+            return EnqueueDue(item);
         }
 
         return ScheduleAt(item, _loop.DeadlineAfter(period));
@@ -88,9 +90,15 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     public object? GetService(Type serviceType) =>
         serviceType == typeof(ISchedulerPeriodic) || serviceType == typeof(IStopwatchProvider) ? this : null;
 
-    private TItem Enqueue<TItem>(TItem item)
+    /// <summary>Work due now: immediate work, or the next tick's under <see cref="EventLoop.DueWorkWaitsOneTick"/>.</summary>
+    private TItem EnqueueDue<TItem>(TItem item)
         where TItem : WorkItem
     {
+        if (_loop.DueWorkWaitsOneTick)
+        {
+            return ScheduleAt(item, _loop.NowTicks + 1);
+        }
+
         _loop.Enqueue(item);
         return item;
     }

@@ -3,6 +3,7 @@ using System.Reactive.Linq;
 using Calloop.Rx.Testing;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
+using Microsoft.Reactive.Testing;
 
 namespace Calloop.Rx.Tests.Docs;
 
@@ -363,21 +364,18 @@ public class EventSourcesChapterTests
     [Fact]
     public void Virtual_clock_runs_Rx_time_operators_deterministically()
     {
-        using var loop = new EventLoop(LoopClock.Virtual());
-        DateTimeOffset start = loop.Now;
+        using var scheduler = new LoopTestScheduler();
+        EventLoop loop = scheduler.Loop;
         var (sender, keys) = loop.Channel<char>();
 
         // Debounce on the loop's scheduler: a key passes only after 300 ms without another one.
-        Recorder<char> typed = keys.Throttle(TimeSpan.FromMilliseconds(300), loop.Scheduler).Record(loop);
+        ITestableObserver<char> typed = keys.Throttle(TimeSpan.FromMilliseconds(300), loop.Scheduler).Record(scheduler);
 
-        sender.Send('a');
-        loop.Dispatch(TimeSpan.Zero); // channels are real: dispatch to deliver, at the current virtual time
-        loop.AdvanceBy(TimeSpan.FromMilliseconds(100));
-        sender.Send('b');
-        loop.Dispatch(TimeSpan.Zero);
-        loop.AdvanceBy(TimeSpan.FromSeconds(1));
+        scheduler.Script.Send(TimeSpan.FromMilliseconds(100).Ticks, sender, 'a');
+        scheduler.Script.Send(TimeSpan.FromMilliseconds(200).Ticks, sender, 'b');
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(1).Ticks);
 
-        Assert.Equal([Recorded.OnNext(start.AddMilliseconds(400), 'b')], typed.Messages);
+        Assert.Equal([ReactiveTest.OnNext(TimeSpan.FromMilliseconds(500).Ticks, 'b')], typed.Messages);
         sender.Dispose();
     }
 }

@@ -188,8 +188,13 @@ public class BadInputTests
         Assert.Throws<ArgumentNullException>(() => loop.Insert<int>(null!));
         var (_, pings) = loop.Ping();
         Assert.Throws<ArgumentNullException>(() => pings.Subscribe(null!));
-        Assert.Throws<ArgumentNullException>(() => new Recorder<int>(null!));
-        Assert.Throws<ArgumentNullException>(() => ((IObservable<int>)null!).Record(loop));
+        Assert.Throws<ArgumentNullException>(() => new LoopTestScheduler(null!));
+        using (var scheduler = new LoopTestScheduler())
+        {
+            Assert.Throws<ArgumentNullException>(() => ((IObservable<int>)null!).Record(scheduler));
+            Assert.Throws<ArgumentNullException>(() => pings.Record(null!));
+        }
+
         AssertUsable(loop);
     }
 

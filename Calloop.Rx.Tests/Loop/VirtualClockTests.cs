@@ -4,6 +4,7 @@ using System.Reactive.Linq;
 using Calloop.Rx.Testing;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
+using Microsoft.Reactive.Testing;
 
 namespace Calloop.Rx.Tests.Loop;
 
@@ -291,44 +292,44 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void Recorder_StampsWithTheLoopClock()
+    public void LoopTestScheduler_OnALoopStartingAtT0_CountsTicksFromTheVirtualStart()
     {
         using var loop = VirtualLoop();
         var (sender, messages) = loop.Channel<int>();
-        Recorder<int> recorder = messages.Record(loop, out IDisposable subscription);
+        var scheduler = new LoopTestScheduler(loop);
+        ITestableObserver<int> observer = messages.Record(scheduler, out IDisposable subscription);
         loop.Scheduler.Schedule(Ms(100), () => sender.Send(1));
         loop.Scheduler.Schedule(Ms(200), () => sender.Send(2));
         loop.Scheduler.Schedule(Ms(300), sender.Dispose);
-        loop.AdvanceBy(Ms(1000));
+        scheduler.AdvanceBy(Ms(1000).Ticks);
 
-        Assert.Equal([Recorded.OnNext(At(100), 1), Recorded.OnNext(At(200), 2), Recorded.OnCompleted<int>(At(300))], recorder.Messages);
-        Assert.Equal([1, 2], recorder.Values);
-        Assert.True(recorder.IsCompleted);
-        Assert.Null(recorder.Error);
+        Assert.Equal(
+            [ReactiveTest.OnNext(Ms(100).Ticks, 1), ReactiveTest.OnNext(Ms(200).Ticks, 2), ReactiveTest.OnCompleted<int>(Ms(300).Ticks)],
+            observer.Messages);
+        Assert.Equal(At(1000), loop.Now);
+        Assert.Equal(loop.Now, scheduler.Now);
         subscription.Dispose();
     }
 
     [Fact]
-    public void Recorder_StopsWhenItsSubscriptionIsDisposed_AndRecordsErrors()
+    public void LoopTestScheduler_OnALoopAlreadyAdvanced_StartsWhereTheLoopIs_AndLeavesTheLoopToItsOwner()
     {
-        using var loop = VirtualLoop();
-        var (ping, pings) = loop.Ping();
-        Recorder<Unit> recorder = pings.Record(loop, out IDisposable subscription);
-        ping.Send();
+        var loop = VirtualLoop();
         loop.AdvanceBy(Ms(5));
+        var (ping, pings) = loop.Ping();
+        var scheduler = new LoopTestScheduler(loop);
+        Assert.Equal(Ms(5).Ticks, scheduler.Clock);
+        ITestableObserver<Unit> observer = pings.Record(scheduler, out IDisposable subscription);
+        ping.Send();
+        scheduler.AdvanceBy(Ms(5).Ticks);
         subscription.Dispose();
         ping.Send();
-        loop.AdvanceBy(Ms(5));
-        Assert.Equal([Recorded.OnNext(T0, Unit.Default)], recorder.Messages);
-        Assert.False(recorder.IsCompleted);
+        scheduler.AdvanceBy(Ms(5).Ticks);
+        Assert.Equal([ReactiveTest.OnNext(Ms(5).Ticks, Unit.Default)], observer.Messages);
 
-        var error = new InvalidOperationException("boom");
-        var failing = new Recorder<int>(loop);
-        loop.AdvanceBy(Ms(5));
-        failing.OnError(error);
-        Assert.Equal([Recorded.OnError<int>(At(15), error)], failing.Messages);
-        Assert.Same(error, failing.Error);
-        Assert.NotEqual(Recorded.OnError<int>(At(15), new InvalidOperationException("boom")), failing.Messages[0]);
+        scheduler.Dispose();
+        Assert.False(loop.IsDisposed);
+        loop.Dispose();
     }
 
     [Fact]
@@ -568,6 +569,27 @@ public class VirtualClockTests
         loop.AdvanceBy(Ms(100));
         Assert.Equal(At(120), loop.Now);
         Assert.InRange(fired, 999, 1_001);
+    }
+
+    [Fact]
+    public void DueWorkWaitsOneTick_RunsWorkDueWhenScheduledOneTickLater_InSchedulingOrderWithTimedWork()
+    {
+        using var loop = VirtualLoop();
+        loop.DueWorkWaitsOneTick = true;
+        var log = new List<(string, DateTimeOffset)>();
+        loop.Scheduler.Schedule(Ms(1), () =>
+        {
+            loop.Scheduler.Schedule(TimeSpan.FromTicks(1), () => log.Add(("one tick", loop.Now)));
+            loop.Scheduler.Schedule(() => log.Add(("immediate", loop.Now)));
+            loop.Scheduler.Schedule(T0, () => log.Add(("past", loop.Now)));
+        });
+
+        loop.AdvanceBy(Ms(2));
+
+        DateTimeOffset next = At(1).AddTicks(1);
+        Assert.Equal([("one tick", next), ("immediate", next), ("past", next)], log);
+        loop.DueWorkWaitsOneTick = false;
+        Assert.False(loop.DueWorkWaitsOneTick);
     }
 
     [Fact]

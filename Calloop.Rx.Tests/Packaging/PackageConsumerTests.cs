@@ -149,7 +149,7 @@ public class PackageConsumerTests
         </Project>
         """;
 
-    // Touches each package the way a new user's first program would: a timer, a ZeroMQ pair, a virtual-time recorder.
+    // Touches each package the way a new user's first program would: a timer, ZeroMQ PUSH/PULL, a virtual-time test.
     private const string ConsumerProgram = """
         using System.Text;
         using Calloop.Rx;
@@ -192,13 +192,10 @@ public class PackageConsumerTests
             DispatchUntil(() => line is not null);
         }
 
-        using var virtualLoop = new EventLoop(LoopClock.Virtual(DateTimeOffset.UnixEpoch));
-        var recorder = new Recorder<DateTimeOffset>(virtualLoop);
-        using (virtualLoop.Timer(TimeSpan.FromSeconds(1)).Subscribe(recorder))
-        {
-            virtualLoop.AdvanceBy(TimeSpan.FromSeconds(1));
-        }
+        using var scheduler = new LoopTestScheduler();
+        var recorded = scheduler.Start(() => scheduler.Loop.Timer(TimeSpan.FromTicks(300)));
+        int values = recorded.Messages.Count(m => m.Value.Kind == System.Reactive.NotificationKind.OnNext);
 
-        Console.WriteLine($"consumer: timer fired, line {(line == "hello" ? "received" : "lost")}, {recorder.Values.Count} recorded");
+        Console.WriteLine($"consumer: timer fired, line {(line == "hello" ? "received" : "lost")}, {values} recorded");
         """;
 }

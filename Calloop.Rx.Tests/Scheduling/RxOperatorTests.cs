@@ -3,33 +3,23 @@ using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using Calloop.Rx.Testing;
 using Calloop.Rx.Tests.Infrastructure;
+using Microsoft.Reactive.Testing;
+using static Microsoft.Reactive.Testing.ReactiveTest;
 
 namespace Calloop.Rx.Tests.Scheduling;
 
 /// <summary>
-/// Rx's own time operators running on <see cref="EventLoop.Scheduler"/> with the loop's virtual clock: the
-/// recorded times are exact, which is the point of the virtual clock (Microsoft.Reactive.Testing is not available).
+/// Rx's own time operators running on <see cref="EventLoop.Scheduler"/> with the loop's virtual clock, recorded with
+/// Microsoft.Reactive.Testing through <see cref="LoopTestScheduler"/>: the recorded ticks are exact.
 /// </summary>
 public class RxOperatorTests
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static DateTimeOffset At(double ms) => T0 + TimeSpan.FromMilliseconds(ms);
+    /// <summary>Ticks of <paramref name="ms"/> milliseconds: the test scheduler's clock counts ticks.</summary>
+    private static long At(double ms) => TimeSpan.FromMilliseconds(ms).Ticks;
 
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
-
-    /// <summary>A hot source: each value is pushed at its virtual time (ms after T0), then it completes at <paramref name="completeAt"/>.</summary>
-    private static IObservable<T> Hot<T>(EventLoop loop, double completeAt, params (double Ms, T Value)[] values)
-    {
-        var subject = new Subject<T>();
-        foreach (var (ms, value) in values)
-        {
-            loop.Scheduler.Schedule(At(ms), () => subject.OnNext(value));
-        }
-
-        loop.Scheduler.Schedule(At(completeAt), subject.OnCompleted);
-        return subject;
-    }
 
     [Fact]
     public void ObserveOn_FromAForeignThread_DeliversOnTheLoopThreadInOrder()
@@ -61,135 +51,132 @@ public class RxOperatorTests
         // on to a later deadline (here a far timer), or every element after the first would arrive late.
         using var loop = new EventLoop(LoopClock.Virtual(T0));
         var subject = new Subject<int>();
-        loop.Scheduler.Schedule(At(1000), () =>
+        loop.Scheduler.Schedule(T0 + Ms(1000), () =>
         {
             subject.OnNext(1);
             subject.OnNext(2);
             subject.OnNext(3);
         });
-        loop.Scheduler.Schedule(At(10_000), () => { });
-        Recorder<int> recorder = subject.ObserveOn(loop.Scheduler).Record(loop);
+        loop.Scheduler.Schedule(T0 + Ms(10_000), () => { });
+        var seen = new List<(int, DateTimeOffset)>();
+        subject.ObserveOn(loop.Scheduler).Subscribe(value => seen.Add((value, loop.Now)));
         loop.AdvanceBy(TimeSpan.FromSeconds(20));
-        Assert.Equal([Recorded.OnNext(At(1000), 1), Recorded.OnNext(At(1000), 2), Recorded.OnNext(At(1000), 3)], recorder.Messages);
+        Assert.Equal([(1, T0 + Ms(1000)), (2, T0 + Ms(1000)), (3, T0 + Ms(1000))], seen);
     }
 
     [Fact]
     public void Timer()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        Recorder<long> once = Observable.Timer(TimeSpan.FromSeconds(2), loop.Scheduler).Record(loop);
-        Recorder<long> absolute = Observable.Timer(At(1500), loop.Scheduler).Record(loop);
-        Recorder<long> periodic = Observable.Timer(Ms(1000), Ms(500), loop.Scheduler).Take(3).Record(loop);
-        loop.AdvanceBy(TimeSpan.FromSeconds(5));
-        Assert.Equal([Recorded.OnNext(At(2000), 0L), Recorded.OnCompleted<long>(At(2000))], once.Messages);
-        Assert.Equal([Recorded.OnNext(At(1500), 0L), Recorded.OnCompleted<long>(At(1500))], absolute.Messages);
-        Assert.Equal(
-            [Recorded.OnNext(At(1000), 0L), Recorded.OnNext(At(1500), 1L), Recorded.OnNext(At(2000), 2L), Recorded.OnCompleted<long>(At(2000))],
-            periodic.Messages);
+        using var scheduler = new LoopTestScheduler();
+        EventLoop loop = scheduler.Loop;
+        ITestableObserver<long> once = Observable.Timer(TimeSpan.FromSeconds(2), loop.Scheduler).Record(scheduler);
+        ITestableObserver<long> absolute = Observable.Timer(loop.Now + Ms(1500), loop.Scheduler).Record(scheduler);
+        ITestableObserver<long> periodic = Observable.Timer(Ms(1000), Ms(500), loop.Scheduler).Take(3).Record(scheduler);
+        scheduler.AdvanceBy(At(5000));
+        Assert.Equal([OnNext(At(2000), 0L), OnCompleted<long>(At(2000))], once.Messages);
+        Assert.Equal([OnNext(At(1500), 0L), OnCompleted<long>(At(1500))], absolute.Messages);
+        Assert.Equal([OnNext(At(1000), 0L), OnNext(At(1500), 1L), OnNext(At(2000), 2L), OnCompleted<long>(At(2000))], periodic.Messages);
     }
 
     [Fact]
     public void Interval()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        Recorder<long> recorder = Observable.Interval(TimeSpan.FromSeconds(1), loop.Scheduler).Take(3).Record(loop);
-        loop.AdvanceBy(Ms(2500));
-        Assert.Equal([Recorded.OnNext(At(1000), 0L), Recorded.OnNext(At(2000), 1L)], recorder.Messages);
-        loop.AdvanceBy(TimeSpan.FromSeconds(10));
-        Assert.Equal(
-            [Recorded.OnNext(At(1000), 0L), Recorded.OnNext(At(2000), 1L), Recorded.OnNext(At(3000), 2L), Recorded.OnCompleted<long>(At(3000))],
-            recorder.Messages);
+        using var scheduler = new LoopTestScheduler();
+        ITestableObserver<long> observer = Observable.Interval(TimeSpan.FromSeconds(1), scheduler.Loop.Scheduler).Take(3).Record(scheduler);
+        scheduler.AdvanceBy(At(2500));
+        Assert.Equal([OnNext(At(1000), 0L), OnNext(At(2000), 1L)], observer.Messages);
+        scheduler.AdvanceBy(At(10_000));
+        Assert.Equal([OnNext(At(1000), 0L), OnNext(At(2000), 1L), OnNext(At(3000), 2L), OnCompleted<long>(At(3000))], observer.Messages);
     }
 
     [Fact]
     public void Interval_StopsWhenUnsubscribed()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        Recorder<long> recorder = Observable.Interval(TimeSpan.FromSeconds(1), loop.Scheduler).Record(loop, out IDisposable subscription);
-        loop.AdvanceBy(Ms(2500));
+        using var scheduler = new LoopTestScheduler();
+        ITestableObserver<long> observer = Observable.Interval(TimeSpan.FromSeconds(1), scheduler.Loop.Scheduler).Record(scheduler, out IDisposable subscription);
+        scheduler.AdvanceBy(At(2500));
         subscription.Dispose();
-        loop.AdvanceBy(TimeSpan.FromSeconds(10));
-        Assert.Equal([Recorded.OnNext(At(1000), 0L), Recorded.OnNext(At(2000), 1L)], recorder.Messages);
+        scheduler.AdvanceBy(At(10_000));
+        Assert.Equal([OnNext(At(1000), 0L), OnNext(At(2000), 1L)], observer.Messages);
     }
 
     [Fact]
     public void Throttle()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        IObservable<int> source = Hot(loop, 3000, (100, 1), (200, 2), (1000, 3), (1100, 4));
-        Recorder<int> recorder = source.Throttle(Ms(500), loop.Scheduler).Record(loop);
-        loop.AdvanceBy(TimeSpan.FromSeconds(5));
-        Assert.Equal([Recorded.OnNext(At(700), 2), Recorded.OnNext(At(1600), 4), Recorded.OnCompleted<int>(At(3000))], recorder.Messages);
+        using var scheduler = new LoopTestScheduler();
+        var source = scheduler.CreateHotObservable(OnNext(At(100), 1), OnNext(At(200), 2), OnNext(At(1000), 3), OnNext(At(1100), 4), OnCompleted<int>(At(3000)));
+        ITestableObserver<int> observer = source.Throttle(Ms(500), scheduler.Loop.Scheduler).Record(scheduler);
+        scheduler.AdvanceBy(At(5000));
+        Assert.Equal([OnNext(At(700), 2), OnNext(At(1600), 4), OnCompleted<int>(At(3000))], observer.Messages);
     }
 
     [Fact]
     public void Buffer_TimeSpan()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        IObservable<int> source = Hot(loop, 2500, (100, 1), (500, 2), (1500, 3));
-        Recorder<string> recorder = source.Buffer(Ms(1000), loop.Scheduler).Select(b => string.Join(",", b)).Record(loop);
-        loop.AdvanceBy(TimeSpan.FromSeconds(5));
-        Assert.Equal(
-            [Recorded.OnNext(At(1000), "1,2"), Recorded.OnNext(At(2000), "3"), Recorded.OnNext(At(2500), ""), Recorded.OnCompleted<string>(At(2500))],
-            recorder.Messages);
+        using var scheduler = new LoopTestScheduler();
+        var source = scheduler.CreateHotObservable(OnNext(At(100), 1), OnNext(At(500), 2), OnNext(At(1500), 3), OnCompleted<int>(At(2500)));
+        ITestableObserver<string> observer = source.Buffer(Ms(1000), scheduler.Loop.Scheduler).Select(b => string.Join(",", b)).Record(scheduler);
+        scheduler.AdvanceBy(At(5000));
+        Assert.Equal([OnNext(At(1000), "1,2"), OnNext(At(2000), "3"), OnNext(At(2500), ""), OnCompleted<string>(At(2500))], observer.Messages);
     }
 
     [Fact]
     public void Timeout()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        var never = new Subject<int>();
-        loop.Scheduler.Schedule(At(1000), () => never.OnNext(1));
-        Recorder<int> recorder = never.Timeout(Ms(3000), loop.Scheduler).Record(loop);
-        loop.AdvanceBy(Ms(3999));
-        Assert.Equal([Recorded.OnNext(At(1000), 1)], recorder.Messages);
-        loop.AdvanceBy(Ms(1));
-        Assert.Equal(2, recorder.Messages.Count);
-        Assert.Equal(At(4000), recorder.Messages[1].Time);
-        Assert.IsType<TimeoutException>(recorder.Error);
+        using var scheduler = new LoopTestScheduler();
+        var source = scheduler.CreateHotObservable(OnNext(At(1000), 1));
+        ITestableObserver<int> observer = source.Timeout(Ms(3000), scheduler.Loop.Scheduler).Record(scheduler);
+        scheduler.AdvanceBy(At(3999));
+        Assert.Equal([OnNext(At(1000), 1)], observer.Messages);
+        scheduler.AdvanceBy(At(1));
+        Assert.Equal(2, observer.Messages.Count);
+        Assert.Equal(At(4000), observer.Messages[1].Time);
+        Assert.IsType<TimeoutException>(observer.Messages[1].Value.Exception);
     }
 
     [Fact]
     public void Timeout_NotReachedWhenTheSourceCompletesInTime()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        IObservable<int> source = Hot(loop, 2500, (1000, 1), (2000, 2));
-        Recorder<int> recorder = source.Timeout(Ms(1500), loop.Scheduler).Record(loop);
-        loop.AdvanceBy(TimeSpan.FromSeconds(10));
-        Assert.Equal([Recorded.OnNext(At(1000), 1), Recorded.OnNext(At(2000), 2), Recorded.OnCompleted<int>(At(2500))], recorder.Messages);
+        using var scheduler = new LoopTestScheduler();
+        var source = scheduler.CreateHotObservable(OnNext(At(1000), 1), OnNext(At(2000), 2), OnCompleted<int>(At(2500)));
+        ITestableObserver<int> observer = source.Timeout(Ms(1500), scheduler.Loop.Scheduler).Record(scheduler);
+        scheduler.AdvanceBy(At(10_000));
+        Assert.Equal([OnNext(At(1000), 1), OnNext(At(2000), 2), OnCompleted<int>(At(2500))], observer.Messages);
     }
 
     [Fact]
     public void Sample()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        IObservable<int> source = Hot(loop, 3500, (300, 1), (700, 2), (1500, 3));
-        Recorder<int> recorder = source.Sample(Ms(1000), loop.Scheduler).Record(loop);
-        loop.AdvanceBy(TimeSpan.FromSeconds(10));
+        using var scheduler = new LoopTestScheduler();
+        var source = scheduler.CreateHotObservable(OnNext(At(300), 1), OnNext(At(700), 2), OnNext(At(1500), 3), OnCompleted<int>(At(3500)));
+        ITestableObserver<int> observer = source.Sample(Ms(1000), scheduler.Loop.Scheduler).Record(scheduler);
+        scheduler.AdvanceBy(At(10_000));
 
         // Rx's Sample emits the latest new value on each tick and completes on the first tick after the source did.
-        Assert.Equal([Recorded.OnNext(At(1000), 2), Recorded.OnNext(At(2000), 3), Recorded.OnCompleted<int>(At(4000))], recorder.Messages);
+        Assert.Equal([OnNext(At(1000), 2), OnNext(At(2000), 3), OnCompleted<int>(At(4000))], observer.Messages);
     }
 
     [Fact]
     public void Delay()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        IObservable<int> source = Hot(loop, 1000, (100, 1), (500, 2));
-        Recorder<int> recorder = source.Delay(Ms(2000), loop.Scheduler).Record(loop);
-        loop.AdvanceBy(TimeSpan.FromSeconds(10));
-        Assert.Equal([Recorded.OnNext(At(2100), 1), Recorded.OnNext(At(2500), 2), Recorded.OnCompleted<int>(At(3000))], recorder.Messages);
+        using var scheduler = new LoopTestScheduler();
+        var source = scheduler.CreateHotObservable(OnNext(At(100), 1), OnNext(At(500), 2), OnCompleted<int>(At(1000)));
+        ITestableObserver<int> observer = source.Delay(Ms(2000), scheduler.Loop.Scheduler).Record(scheduler);
+        scheduler.AdvanceBy(At(10_000));
+        Assert.Equal([OnNext(At(2100), 1), OnNext(At(2500), 2), OnCompleted<int>(At(3000))], observer.Messages);
     }
 
     [Fact]
     public void Timestamp_And_TimeInterval_ReadTheVirtualClock()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
-        IObservable<int> source = Hot(loop, 2000, (250, 1), (1250, 2));
-        Recorder<DateTimeOffset> stamps = source.Timestamp(loop.Scheduler).Select(t => t.Timestamp).Record(loop);
-        Recorder<TimeSpan> intervals = source.TimeInterval(loop.Scheduler).Select(t => t.Interval).Record(loop);
-        loop.AdvanceBy(TimeSpan.FromSeconds(5));
-        Assert.Equal([At(250), At(1250)], stamps.Values);
-        Assert.Equal([Ms(250), Ms(1000)], intervals.Values);
+        using var scheduler = new LoopTestScheduler();
+        EventLoop loop = scheduler.Loop;
+        DateTimeOffset start = loop.Now;
+        var source = scheduler.CreateHotObservable(OnNext(At(250), 1), OnNext(At(1250), 2), OnCompleted<int>(At(2000)));
+        ITestableObserver<DateTimeOffset> stamps = source.Timestamp(loop.Scheduler).Select(t => t.Timestamp).Record(scheduler);
+        ITestableObserver<TimeSpan> intervals = source.TimeInterval(loop.Scheduler).Select(t => t.Interval).Record(scheduler);
+        scheduler.AdvanceBy(At(5000));
+        Assert.Equal([start + Ms(250), start + Ms(1250)], stamps.Values());
+        Assert.Equal([Ms(250), Ms(1000)], intervals.Values());
     }
 }

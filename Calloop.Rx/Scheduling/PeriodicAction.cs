@@ -8,6 +8,7 @@ namespace Calloop.Rx.Scheduling;
 internal sealed class PeriodicAction<TState>(EventLoop loop, TState state, TimeSpan period, Func<TState, TState> action) : WorkItem, IDisposable
 {
     private TState _state = state;
+    private long? _grid; // where the next run falls on the period's grid: its deadline, unless TestScheduler's rule delays it
     private volatile bool _cancelled;
 
     internal override void Invoke()
@@ -30,7 +31,11 @@ internal sealed class PeriodicAction<TState>(EventLoop loop, TState state, TimeS
         {
             if (!_cancelled && !loop.IsDisposed)
             {
-                Deadline += Math.Max(period.Ticks, 0);
+                _grid = (_grid ?? Deadline) + Math.Max(period.Ticks, 0);
+
+                // Under TestScheduler's rule (EventLoop.DueWorkWaitsOneTick) a run already due waits one tick; the
+                // grid it came from stays, so a late run does not shift the runs after it.
+                Deadline = loop.DueWorkWaitsOneTick ? Math.Max(_grid.Value, loop.NowTicks + 1) : _grid.Value;
                 loop.InsertTimerLocked(this);
             }
         }
