@@ -24,11 +24,16 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
 {
     private readonly FdHandle _pidfd;
 
-    internal ProcessExitSource(EventLoop loop, int pid, FdHandle pidfd)
+    // A child the loop started (EventLoop.StartProcess) is reaped here; a watched process only looked at.
+    private readonly bool _reaps;
+    private bool _reaped;
+
+    internal ProcessExitSource(EventLoop loop, int pid, FdHandle pidfd, bool reaps = false)
         : base(loop)
     {
         Pid = pid;
         _pidfd = pidfd;
+        _reaps = reaps;
     }
 
     /// <summary>The process id being watched.</summary>
@@ -51,7 +56,19 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
 
     private protected override void OnEvent(Readiness readiness, Token token)
     {
-        int errno = Pidfd.PeekExit(_pidfd.Fd, out int? exitCode, out int? signal, out bool coreDumped);
+        int? exitCode;
+        int? signal;
+        bool coreDumped;
+        bool ended = true;
+        int errno = _reaps
+            ? ReapLocked(block: false, out ended, out exitCode, out signal, out coreDumped)
+            : Pidfd.PeekExit(_pidfd.Fd, out exitCode, out signal, out coreDumped);
+        if (!ended)
+        {
+            // Readable before the exit can be collected (a leader whose other threads are still ending): level-triggered, so asked again.
+            return;
+        }
+
         if (errno != 0)
         {
             Complete(new LoopException("waitid(P_PIDFD)", errno, _pidfd.Fd, Name));
@@ -62,5 +79,66 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
         Complete();
     }
 
-    private protected override void ReleaseResources() => _pidfd.Dispose();
+    /// <summary>
+    /// Sends <paramref name="signal"/> through the pidfd, so it can only reach this process, never one that took
+    /// its number later. False once the process has been reaped (or the source ended).
+    /// </summary>
+    internal bool TrySignal(int signal)
+    {
+        lock (Loop.Gate)
+        {
+            if (_reaped || _pidfd.IsClosed)
+            {
+                return false;
+            }
+
+            int errno = Pidfd.SendSignal(_pidfd.Fd, signal);
+            if (errno == Pidfd.ESRCH)
+            {
+                return false;
+            }
+
+            if (errno != 0)
+            {
+                throw new LoopException("pidfd_send_signal", errno, _pidfd.Fd, Name);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Reaps the child (loop thread, or under the gate as the source ends): only once, and never after the pidfd is closed.</summary>
+    private int ReapLocked(bool block, out bool reaped, out int? exitCode, out int? signal, out bool coreDumped)
+    {
+        lock (Loop.Gate)
+        {
+            if (_pidfd.IsClosed)
+            {
+                // Ended from another thread meanwhile, which reaped it: nothing to report.
+                reaped = true;
+                exitCode = null;
+                signal = null;
+                coreDumped = false;
+                return 0;
+            }
+
+            int errno = Pidfd.Reap(_pidfd.Fd, block, out reaped, out exitCode, out signal, out coreDumped);
+            _reaped |= reaped;
+            reaped |= errno != 0;
+            return errno;
+        }
+    }
+
+    // A started child that has not been reaped when its source ends (Remove, the loop disposed) is killed and reaped
+    // now, so it never stays a zombie: the wait is only for the kernel to finish a SIGKILLed process.
+    private protected override void ReleaseResources()
+    {
+        if (_reaps && !_reaped)
+        {
+            Pidfd.SendSignal(_pidfd.Fd, ProcessSpawn.SIGKILL);
+            ReapLocked(block: true, out _, out _, out _, out _);
+        }
+
+        _pidfd.Dispose();
+    }
 }
