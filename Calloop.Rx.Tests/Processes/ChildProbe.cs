@@ -1,0 +1,50 @@
+using System.Text;
+using Calloop.Rx.Tests.Infrastructure;
+
+namespace Calloop.Rx.Tests.Processes;
+
+/// <summary>What the child-process tests ask of a child: its exit, all its output, and whether it is gone from /proc.</summary>
+internal static class ChildProbe
+{
+    /// <summary>Subscribes to the child's exit and dispatches until it is delivered; returns it.</summary>
+    public static ProcessExit AwaitExit(EventLoop loop, ChildProcess child)
+    {
+        var observer = new ContractObserver<ProcessExit>(loop);
+        child.Exited.Subscribe(observer);
+        loop.DispatchUntil(() => observer.Completed, $"the exit of {child.Pid}");
+        observer.AssertClean();
+        return Assert.Single(observer.Values);
+    }
+
+    /// <summary>Subscribes to an output and dispatches until it ends; returns what it delivered, as UTF-8.</summary>
+    public static string ReadAll(EventLoop loop, ProcessOutputSource output)
+    {
+        var bytes = new List<byte>();
+        var observer = new ContractObserver<ReadOnlyMemory<byte>>(loop, chunk => bytes.AddRange(chunk.Span));
+        output.Subscribe(observer);
+        loop.DispatchUntil(() => observer.Completed, "the end of the output");
+        observer.AssertClean();
+        return Encoding.UTF8.GetString([.. bytes]);
+    }
+
+    /// <summary>Whether <paramref name="pid"/> is a zombie child of this process (a child nobody reaped).</summary>
+    public static bool IsOurZombie(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields[0] == "Z" && fields[1] == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Asserts that <paramref name="pid"/>, which has exited, was reaped: it is not a zombie of ours.</summary>
+    public static void AssertReaped(int pid) => Assert.False(IsOurZombie(pid), $"child {pid} is a zombie");
+}
