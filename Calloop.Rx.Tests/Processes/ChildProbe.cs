@@ -27,6 +27,23 @@ internal static class ChildProbe
         return Encoding.UTF8.GetString([.. bytes]);
     }
 
+    /// <summary>
+    /// The fds open now, after starting, reading and reaping one child on a loop of its own: the first start in a
+    /// test process opens files of the runtime's own (assemblies loaded on first use) that stay open, and an fd count
+    /// taken before them would blame the child.
+    /// </summary>
+    public static HashSet<int> OpenFdsAfterWarmUp()
+    {
+        using (var loop = new EventLoop())
+        {
+            using ChildProcess child = loop.StartProcess("/bin/sh", "-c", "echo warm");
+            Assert.Equal("warm\n", ReadAll(loop, child.StandardOutput));
+            AwaitExit(loop, child);
+        }
+
+        return Interop.TestSys.OpenFds();
+    }
+
     /// <summary>Whether <paramref name="pid"/> is a zombie child of this process (a child nobody reaped).</summary>
     public static bool IsOurZombie(int pid)
     {

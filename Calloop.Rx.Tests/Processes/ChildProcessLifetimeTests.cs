@@ -16,7 +16,7 @@ public class ChildProcessLifetimeTests
     public void TwoHundredConcurrentChildren_AllReportedWithTheirCodes_AllReaped_NoFdLeft()
     {
         const int Count = 200;
-        HashSet<int> before = TestSys.OpenFds();
+        HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
         using (var loop = new EventLoop())
         {
             var children = new List<ChildProcess>();
@@ -24,7 +24,12 @@ public class ChildProcessLifetimeTests
             for (int i = 0; i < Count; i++)
             {
                 // Each waits for end of file on its stdin, so all 200 run at once until the loop lets them go.
-                var options = new ProcessStartOptions("/bin/sh", "-c", $"read x; exit {i % 256}") { StandardInput = ProcessStdio.Pipe };
+                var options = new ProcessStartOptions("/bin/sh", "-c", $"read x; exit {i % 256}")
+                {
+                    StandardInput = ProcessStdio.Pipe,
+                    StandardOutput = ProcessStdio.Null,
+                    StandardError = ProcessStdio.Null,
+                };
                 ChildProcess child = loop.StartProcess(options);
                 children.Add(child);
                 child.Exited.Subscribe(new ContractObserver<ProcessExit>(loop, exit => exits.Add(exit.Pid, exit)));
@@ -54,7 +59,7 @@ public class ChildProcessLifetimeTests
     public void DisposeHandle_RunningChild_KillsIt_ExitStillDeliveredOnce_ReapedAndPipesClosed()
     {
         using var loop = new EventLoop();
-        HashSet<int> before = TestSys.OpenFds();
+        HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
         var options = new ProcessStartOptions("/bin/sleep", "30") { StandardInput = ProcessStdio.Pipe };
         ChildProcess child = loop.StartProcess(options);
         var exit = new ContractObserver<ProcessExit>(loop);
@@ -91,7 +96,7 @@ public class ChildProcessLifetimeTests
     [Fact]
     public void LoopDispose_RunningChildren_KilledAndReaped_SourcesComplete_NoFdLeft()
     {
-        HashSet<int> before = TestSys.OpenFds();
+        HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
         var loop = new EventLoop();
         var children = new List<ChildProcess>();
         var exits = new List<ContractObserver<ProcessExit>>();
@@ -132,7 +137,7 @@ public class ChildProcessLifetimeTests
     [Fact]
     public void Churn_StartReadKillDispose_FdCountUnchanged_NoZombie()
     {
-        HashSet<int> before = TestSys.OpenFds();
+        HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
         var pids = new List<int>();
         using (var loop = new EventLoop())
         {
