@@ -45,7 +45,16 @@ internal static class ChildProbe
     }
 
     /// <summary>Whether <paramref name="pid"/> is a zombie child of this process (a child nobody reaped).</summary>
-    public static bool IsOurZombie(int pid)
+    public static bool IsOurZombie(int pid) => State(pid) is ("Z", true);
+
+    /// <summary>
+    /// Asserts that child <paramref name="pid"/> is gone: reaped, so /proc has no child of ours by that number, neither
+    /// a zombie nor one still running.
+    /// </summary>
+    public static void AssertReaped(int pid) => Assert.True(State(pid) is (_, false), $"child {pid} is still there, state {State(pid).State}");
+
+    /// <summary>The state letter of process <paramref name="pid"/> and whether it is a child of this process; (null, false) when there is none.</summary>
+    private static (string? State, bool OurChild) State(int pid)
     {
         string stat;
         try
@@ -54,14 +63,11 @@ internal static class ChildProbe
         }
         catch (IOException)
         {
-            return false;
+            return (null, false);
         }
 
         // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
         string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return fields[0] == "Z" && fields[1] == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (fields[0], fields[1] == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
-
-    /// <summary>Asserts that <paramref name="pid"/>, which has exited, was reaped: it is not a zombie of ours.</summary>
-    public static void AssertReaped(int pid) => Assert.False(IsOurZombie(pid), $"child {pid} is a zombie");
 }

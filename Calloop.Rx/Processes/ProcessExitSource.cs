@@ -5,10 +5,15 @@ namespace Calloop.Rx;
 /// <summary>
 /// The exit of one process, over a pidfd registered with the loop's epoll (Linux 5.3 or later): no SIGCHLD handler,
 /// so nothing else in the process (<see cref="System.Diagnostics.Process"/> included) is disturbed. Made by
-/// <see cref="EventLoop.WatchProcess"/>, which opens the pidfd; it delivers one <see cref="ProcessExit"/> on the loop
+/// <see cref="EventLoop.WatchProcess"/>, which opens the pidfd, or as <see cref="ChildProcess.Exited"/> by
+/// <see cref="EventLoop.StartProcess(ProcessStartOptions)"/>; it delivers one <see cref="ProcessExit"/> on the loop
 /// thread once the process has ended (at once if it already had), then completes.
 /// </summary>
 /// <remarks>
+/// <para>A child the loop started itself is reaped by this source (<c>waitid(P_PIDFD)</c>), so its status is always
+/// known; if the source ends before the exit (<see cref="LoopSource{T}.Remove"/>, the loop disposed), the child is
+/// killed with SIGKILL and reaped then, waiting only for the kernel to end it. The rest of these remarks are about
+/// <see cref="EventLoop.WatchProcess"/>.</para>
 /// <para>The status is read with <c>waitid(P_PIDFD, …, WNOWAIT)</c>: looked at, never collected. A child stays a
 /// zombie until whoever started it reaps it; for a child started with <see cref="System.Diagnostics.Process.Start()"/>
 /// that is the runtime, on SIGCHLD, and reaping it here would make the runtime end the process
