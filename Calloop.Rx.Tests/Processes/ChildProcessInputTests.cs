@@ -60,6 +60,33 @@ public class ChildProcessInputTests
     }
 
     [Fact]
+    public void StandardInput_SendingAndWritingAChunk_AllocatesNothing()
+    {
+        using var loop = new EventLoop();
+        var options = new ProcessStartOptions("/bin/cat") { StandardInput = ProcessStdio.Pipe, StandardOutput = ProcessStdio.Null };
+        using ChildProcess child = loop.StartProcess(options);
+        ReadOnlyMemory<byte> chunk = new byte[16 * 1024];
+        int sent = 0;
+
+        // Every round sends one chunk, dispatching (and so waiting for cat to read) while the sender is full: the
+        // pump switches to the pipe's writability and back again and again.
+        long allocated = AllocationWindows.LeastPerWindow(_ =>
+        {
+            for (int attempt = 0; child.StandardInput.TrySend(chunk) != SendResult.Sent; attempt++)
+            {
+                Assert.True(attempt < 100, "no room for a chunk");
+                loop.Dispatch(LoopExtensions.Patience);
+            }
+
+            sent++;
+            loop.Dispatch(TimeSpan.Zero);
+        });
+
+        Assert.Equal(3100, sent);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void StandardInput_ChildExitedWithoutReading_SendsReportClosed()
     {
         using var loop = new EventLoop();

@@ -132,6 +132,21 @@ public class ChildProcessTests
     }
 
     [Fact]
+    public void StandardOutput_ReadingAChunk_AllocatesNothing()
+    {
+        using var loop = new EventLoop();
+        using ChildProcess child = loop.StartProcess("/usr/bin/yes");
+        long bytes = 0;
+        using IDisposable subscription = child.StandardOutput.Subscribe(chunk => bytes += chunk.Length);
+
+        // yes keeps the pipe full, so every dispatch reads a chunk.
+        long allocated = AllocationWindows.LeastPerWindow(_ => loop.Dispatch(LoopExtensions.Patience));
+
+        Assert.True(bytes > 3000, $"{bytes} bytes read");
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void StandardOutput_ChildKilledBySignalAfterWriting_EverythingWrittenBeforeIsDelivered()
     {
         // More than a pipe holds, so the child is still writing when the loop starts reading; the exit may be
