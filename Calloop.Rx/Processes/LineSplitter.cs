@@ -26,7 +26,7 @@ internal sealed class LineSplitter(IObservable<ReadOnlyMemory<byte>> source, Enc
             Split(default, flush: true);
             if (_line.Length > 0)
             {
-                Emit(_line.ToString());
+                observer.OnNext(_line.ToString());
             }
 
             observer.OnCompleted();
@@ -64,7 +64,7 @@ internal sealed class LineSplitter(IObservable<ReadOnlyMemory<byte>> source, Enc
                     _line.Clear();
                 }
 
-                Emit(line);
+                observer.OnNext(line);
                 text = text[(end + 1)..];
             }
 
@@ -73,7 +73,5 @@ internal sealed class LineSplitter(IObservable<ReadOnlyMemory<byte>> source, Enc
 
         private static ReadOnlySpan<char> TrimReturn(ReadOnlySpan<char> piece) =>
             piece.Length > 0 && piece[^1] == '\r' ? piece[..^1] : piece;
-
-        private void Emit(string line) => observer.OnNext(line);
     }
 }

@@ -66,7 +66,7 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
         bool coreDumped;
         bool ended = true;
         int errno = _reaps
-            ? ReapLocked(block: false, out ended, out exitCode, out signal, out coreDumped)
+            ? Reap(block: false, out ended, out exitCode, out signal, out coreDumped)
             : Pidfd.PeekExit(_pidfd.Fd, out exitCode, out signal, out coreDumped);
         if (!ended)
         {
@@ -112,24 +112,27 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
         }
     }
 
-    /// <summary>Reaps the child (loop thread, or under the gate as the source ends): only once, and never after the pidfd is closed.</summary>
-    private int ReapLocked(bool block, out bool reaped, out int? exitCode, out int? signal, out bool coreDumped)
+    /// <summary>
+    /// Reaps the child, under the gate so never after another thread closed the pidfd. <paramref name="done"/>: there
+    /// is nothing more to wait for (reaped now, gone already, or waitid failed with the errno returned).
+    /// </summary>
+    private int Reap(bool block, out bool done, out int? exitCode, out int? signal, out bool coreDumped)
     {
         lock (Loop.Gate)
         {
             if (_pidfd.IsClosed)
             {
                 // Ended from another thread meanwhile, which reaped it: nothing to report.
-                reaped = true;
+                done = true;
                 exitCode = null;
                 signal = null;
                 coreDumped = false;
                 return 0;
             }
 
-            int errno = Pidfd.Reap(_pidfd.Fd, block, out reaped, out exitCode, out signal, out coreDumped);
+            int errno = Pidfd.Reap(_pidfd.Fd, block, out bool reaped, out exitCode, out signal, out coreDumped);
             _reaped |= reaped;
-            reaped |= errno != 0;
+            done = reaped || errno != 0;
             return errno;
         }
     }
@@ -141,7 +144,7 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
         if (_reaps && !_reaped)
         {
             Pidfd.SendSignal(_pidfd.Fd, ProcessSpawn.SIGKILL);
-            ReapLocked(block: true, out _, out _, out _, out _);
+            Reap(block: true, out _, out _, out _, out _);
         }
 
         _pidfd.Dispose();
