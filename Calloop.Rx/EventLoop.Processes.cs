@@ -90,8 +90,8 @@ public sealed partial class EventLoop
         var exited = Track(new ProcessExitSource(this, pid, new FdHandle(pidfd), reaps: true));
         return new ChildProcess(
             exited,
-            fds.TakeParentEnd(0) is { } input ? new ProcessInputPump(this, input, options.InputCapacity) : null,
-            fds.TakeParentEnd(1) is { } output ? Track(new ProcessOutputSource(this, output, $"Process {pid} stdout")) : null,
-            fds.TakeParentEnd(2) is { } error2 ? Track(new ProcessOutputSource(this, error2, $"Process {pid} stderr")) : null);
+            fds.TakeParentEnd(0) is { } stdin ? new ProcessInputPump(this, stdin, options.InputCapacity) : null,
+            fds.TakeParentEnd(1) is { } stdout ? Track(new ProcessOutputSource(this, stdout, $"Process {pid} stdout")) : null,
+            fds.TakeParentEnd(2) is { } stderr ? Track(new ProcessOutputSource(this, stderr, $"Process {pid} stderr")) : null);
     }
 }
