@@ -53,6 +53,19 @@ internal static class ChildProbe
     /// </summary>
     public static void AssertReaped(int pid) => Assert.True(State(pid) is (_, false), $"child {pid} is still there, state {State(pid).State}");
 
+    /// <summary>Whether process <paramref name="pid"/> sleeps in a write to a full pipe (its /proc wait channel).</summary>
+    public static bool IsBlockedWritingToAPipe(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/wchan").Contains("pipe_write", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The state letter of process <paramref name="pid"/> and whether it is a child of this process; (null, false) when there is none.</summary>
     private static (string? State, bool OurChild) State(int pid)
     {

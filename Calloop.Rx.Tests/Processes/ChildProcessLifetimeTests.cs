@@ -94,6 +94,22 @@ public class ChildProcessLifetimeTests
     }
 
     [Fact]
+    public void RemoveExited_RunningChild_KillsAndReapsItAtOnce_SubscribersComplete()
+    {
+        using var loop = new EventLoop();
+        using ChildProcess child = loop.StartProcess("/bin/sleep", "30");
+        var exit = new ContractObserver<ProcessExit>(loop);
+        child.Exited.Subscribe(exit);
+
+        child.Exited.Remove();
+
+        ChildProbe.AssertReaped(child.Pid);
+        loop.DispatchUntil(() => exit.Completed, "OnCompleted");
+        Assert.Empty(exit.Values);
+        Assert.False(child.Kill());
+    }
+
+    [Fact]
     public void LoopDispose_RunningChildren_KilledAndReaped_SourcesComplete_NoFdLeft()
     {
         HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();

@@ -147,6 +147,28 @@ public class ChildProcessTests
     }
 
     [Fact]
+    public void StandardOutput_Disabled_NothingIsReadAndTheChildBlocksInItsWrite_EnableDeliversItAll()
+    {
+        // Nothing buffers the output without bound: while the source is disabled the pipe fills and the child waits.
+        const int Size = 1_000_000;
+        using var loop = new EventLoop();
+        using ChildProcess child = loop.StartProcess("/usr/bin/head", "-c", Size.ToString(System.Globalization.CultureInfo.InvariantCulture), "/dev/zero");
+        long bytes = 0;
+        var observer = new ContractObserver<ReadOnlyMemory<byte>>(loop, chunk => bytes += chunk.Length);
+        child.StandardOutput.Disable();
+        child.StandardOutput.Subscribe(observer);
+
+        loop.DispatchUntil(() => ChildProbe.IsBlockedWritingToAPipe(child.Pid), "the child blocked on the full pipe");
+        Assert.Equal(0, bytes);
+
+        child.StandardOutput.Enable();
+        loop.DispatchUntil(() => observer.Completed, "the end of the output");
+
+        Assert.Equal(Size, bytes);
+        Assert.Equal(0, ChildProbe.AwaitExit(loop, child).ExitCode);
+    }
+
+    [Fact]
     public void StandardOutput_ChildKilledBySignalAfterWriting_EverythingWrittenBeforeIsDelivered()
     {
         // More than a pipe holds, so the child is still writing when the loop starts reading; the exit may be
