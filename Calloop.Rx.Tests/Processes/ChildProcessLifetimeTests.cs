@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
 
@@ -107,6 +108,66 @@ public class ChildProcessLifetimeTests
         loop.DispatchUntil(() => exit.Completed, "OnCompleted");
         Assert.Empty(exit.Values);
         Assert.False(child.Kill());
+    }
+
+    [Fact]
+    public async Task DisposeHandle_FromAnotherThreadWhileTheLoopReadsAndWrites_EndsEachChildBySigkill_NoFdLeft_NoZombie()
+    {
+        // The loop thread reads yes's output and pumps cat's input while the test thread disposes the handles: the
+        // pipes close under the loop's feet (a read or write holds the fd, so a reused number is never touched).
+        HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
+        var pids = new List<int>();
+        using (EventLoopThread thread = EventLoopThread.Start())
+        {
+            EventLoop loop = thread.Loop;
+            for (int trial = 0; trial < 20; trial++)
+            {
+                ChildProcess reader = loop.StartProcess("/usr/bin/yes");
+                ChildProcess writer = loop.StartProcess(new ProcessStartOptions("/bin/cat") { StandardInput = ProcessStdio.Pipe, StandardOutput = ProcessStdio.Null });
+                pids.AddRange([reader.Pid, writer.Pid]);
+                using var reading = new ManualResetEventSlim();
+                using var exits = new CountdownEvent(2);
+                int exitCount = 0;
+                reader.StandardOutput.Subscribe(_ => reading.Set());
+                foreach (ChildProcess child in new[] { reader, writer })
+                {
+                    child.Exited.Subscribe(exit =>
+                    {
+                        Assert.Equal(SigKill, exit.Signal);
+                        Interlocked.Increment(ref exitCount);
+                    }, () => exits.Signal());
+                }
+
+                Task sending = Task.Run(async () =>
+                {
+                    try
+                    {
+                        while (true)
+                        {
+                            await writer.StandardInput.SendAsync(new byte[4096]);
+                        }
+                    }
+                    catch (ChannelClosedException)
+                    {
+                        // The pipe closed under the sender: what this test waits for.
+                    }
+                });
+                Assert.True(reading.Wait(LoopExtensions.Patience), "output read");
+
+                reader.Dispose();
+                writer.Dispose();
+
+                Assert.True(exits.Wait(LoopExtensions.Patience), "both exits delivered");
+                await sending.WaitAsync(LoopExtensions.Patience);
+                Assert.Equal(2, exitCount);
+            }
+
+            thread.Stop();
+            Assert.True(thread.Join(LoopExtensions.Patience));
+        }
+
+        Assert.All(pids, ChildProbe.AssertReaped);
+        Assert.Empty(TestSys.FdsOpenedSince(before));
     }
 
     [Fact]

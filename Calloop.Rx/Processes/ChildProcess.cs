@@ -87,10 +87,13 @@ public sealed class ChildProcess : IDisposable
             return;
         }
 
+        // Killed before its pipes close, so a child still running ends by SIGKILL, not by the end of its input or
+        // a SIGPIPE on its output, whichever happened to come first.
+        bool running = Exited.TrySignal(ProcessSpawn.SIGKILL);
         _input?.Close();
         _output?.Remove();
         _error?.Remove();
-        if (Exited.TrySignal(ProcessSpawn.SIGKILL))
+        if (running)
         {
             try
             {
