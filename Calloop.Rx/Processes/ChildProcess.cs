@@ -13,9 +13,9 @@ namespace Calloop.Rx;
 /// handler is installed, and <see cref="System.Diagnostics.Process"/>'s own children are left to the runtime.</para>
 /// <para><b>Outcomes.</b> <see cref="Kill"/> signals the child; its output written before the signal is still
 /// delivered in full, then the output sources complete and <see cref="Exited"/> reports the signal. Disposing this
-/// handle closes the three pipes at once (unread output is discarded, unsent input dropped) and kills a child that
-/// has not exited with SIGKILL; <see cref="Exited"/> still delivers that exit to its subscribers, on the loop
-/// thread. Disposing the loop ends every source of the child (<c>OnCompleted</c>), closes its pipes, and kills and
+/// handle first kills with SIGKILL a child that has not exited, then closes the three pipes at once (unread output
+/// is discarded, unsent input dropped); <see cref="Exited"/> still delivers that exit to its subscribers, on the
+/// loop thread. Disposing the loop ends every source of the child (<c>OnCompleted</c>), closes its pipes, and kills and
 /// reaps a child still running before <see cref="EventLoop.Dispose"/> returns (waiting only for the kernel to
 /// end a SIGKILLed process). In every case every fd is closed.</para>
 /// </remarks>
