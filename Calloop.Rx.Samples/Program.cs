@@ -9,6 +9,7 @@ public static class Program
         ("channel", "", "producer threads feed a Channel and a BoundedChannel; Rx operators print what arrives", ChannelSample.Run),
         ("signals", "[--self-test]", "prints SIGINT, SIGTERM, SIGHUP and SIGUSR1; ends cleanly on SIGINT or SIGTERM", SignalsSample.Run),
         ("watch", "<path> | --self-test", "prints changes under a file or directory tree as they happen (inotify)", WatchSample.Run),
+        ("run", "<program> [arguments]", "starts a child process; prints its output lines and exit status through Rx operators", RunSample.Run),
         ("echo", "[port] [--self-test]", "a TCP echo server on 127.0.0.1 made of non-blocking sockets and loop.Fd", EchoSample.Run),
         ("async", "", "the calloop book's friendly/aloof exchange: two async tasks spawned on the loop", Async.AsyncSample.Run),
         ("adapt-io", "", "the book's socket pair \"Hello, world!\" through the async fd adapter", AdaptIo.AdaptIoSample.Run),

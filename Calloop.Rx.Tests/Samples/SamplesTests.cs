@@ -115,6 +115,35 @@ public class SamplesTests
     }
 
     [Fact]
+    public void Run_prints_the_output_lines_then_the_exit_status_and_returns_the_exit_code()
+    {
+        var output = new StringWriter();
+        Assert.Equal(3, Program.Run(["run", "/bin/sh", "-c", "echo one; echo two; echo oops >&2; printf 'no newline'; exit 3"], output));
+        string[] lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.StartsWith("[", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("] started /bin/sh -c echo one; echo two; echo oops >&2; printf 'no newline'; exit 3", lines[0], StringComparison.Ordinal);
+        Assert.Equal(["out    1 | one", "out    2 | two", "out    3 | no newline"], lines.Where(line => line.StartsWith("out", StringComparison.Ordinal)));
+        Assert.Equal(["err    1 | oops"], lines.Where(line => line.StartsWith("err", StringComparison.Ordinal)));
+        Assert.EndsWith("] exited with code 3", lines[^1], StringComparison.Ordinal);
+        Assert.Equal(6, lines.Length);
+    }
+
+    [Fact]
+    public void Run_of_a_killed_command_reports_the_signal_and_of_a_missing_one_the_error()
+    {
+        var killed = new StringWriter();
+        Assert.Equal(128 + 9, Program.Run(["run", "sh", "-c", "kill -KILL $$"], killed));
+        Assert.EndsWith("killed by signal 9" + Environment.NewLine, killed.ToString(), StringComparison.Ordinal);
+
+        var missing = new StringWriter();
+        Assert.Equal(1, Program.Run(["run", "/no/such/calloop/program"], missing));
+        Assert.Contains("Cannot start: posix_spawn failed, errno 2", missing.ToString(), StringComparison.Ordinal);
+        Assert.Contains("/no/such/calloop/program", missing.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, Program.Run(["run"], new StringWriter()));
+    }
+
+    [Fact]
     public void Watch_of_a_missing_path_reports_the_error_and_exits_1()
     {
         var output = new StringWriter();

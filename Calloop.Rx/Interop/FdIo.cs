@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -30,6 +31,55 @@ internal static unsafe class FdIo
             int n = (int)write(fd, p, buffer.Length);
             errno = n < 0 ? Sys.Errno : 0;
             return n;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Read(int, Span{byte}, out int)"/> on <paramref name="handle"/>'s fd, holding a reference so that a
+    /// close from another thread cannot land in the middle (and let the number be reused); a closed handle is EBADF.
+    /// </summary>
+    public static int Read(SafeHandle handle, Span<byte> buffer, out int errno)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return Read((int)handle.DangerousGetHandle(), buffer, out errno);
+        }
+        catch (ObjectDisposedException)
+        {
+            errno = Sys.EBADF;
+            return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary><see cref="Write(int, ReadOnlySpan{byte}, out int)"/> on <paramref name="handle"/>'s fd, as <see cref="Read(SafeHandle, Span{byte}, out int)"/> reads.</summary>
+    public static int Write(SafeHandle handle, ReadOnlySpan<byte> buffer, out int errno)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return Write((int)handle.DangerousGetHandle(), buffer, out errno);
+        }
+        catch (ObjectDisposedException)
+        {
+            errno = Sys.EBADF;
+            return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
         }
     }
 

@@ -50,6 +50,62 @@ internal static unsafe partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "waitid", SetLastError = true)]
     public static partial int WaitId(int idType, uint id, void* info, int options);
 
+    /// <summary>syscall(2) with four arguments: for pidfd_send_signal, which glibc declares only from 2.36.</summary>
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    public static partial long Syscall4(long number, long arg1, long arg2, long arg3, long arg4);
+
+    /// <summary>posix_spawn(3): returns the error number (0 on success) instead of setting errno.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawn")]
+    public static partial int PosixSpawn(int* pid, nint path, void* fileActions, void* attributes, nint* argv, nint* envp);
+
+    /// <summary>posix_spawnp(3): like <see cref="PosixSpawn"/>, searching this process's PATH for a name without a slash.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawnp")]
+    public static partial int PosixSpawnp(int* pid, nint file, void* fileActions, void* attributes, nint* argv, nint* envp);
+
+    /// <summary>posix_spawn_file_actions_init(3).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_init")]
+    public static partial int SpawnFileActionsInit(void* fileActions);
+
+    /// <summary>posix_spawn_file_actions_destroy(3).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_destroy")]
+    public static partial int SpawnFileActionsDestroy(void* fileActions);
+
+    /// <summary>posix_spawn_file_actions_adddup2(3).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_adddup2")]
+    public static partial int SpawnFileActionsAddDup2(void* fileActions, int fd, int newFd);
+
+    /// <summary>posix_spawn_file_actions_addchdir_np(3) (glibc 2.29): the child changes directory before exec.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addchdir_np", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int SpawnFileActionsAddChdir(void* fileActions, string path);
+
+    /// <summary>posix_spawnattr_init(3).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_init")]
+    public static partial int SpawnAttrInit(void* attributes);
+
+    /// <summary>posix_spawnattr_destroy(3).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_destroy")]
+    public static partial int SpawnAttrDestroy(void* attributes);
+
+    /// <summary>posix_spawnattr_setflags(3).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setflags")]
+    public static partial int SpawnAttrSetFlags(void* attributes, short flags);
+
+    /// <summary>posix_spawnattr_setsigmask(3).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigmask")]
+    public static partial int SpawnAttrSetSigMask(void* attributes, void* sigset);
+
+    /// <summary>posix_spawnattr_setsigdefault(3).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigdefault")]
+    public static partial int SpawnAttrSetSigDefault(void* attributes, void* sigset);
+
+    /// <summary>sigemptyset(3).</summary>
+    [LibraryImport("libc", EntryPoint = "sigemptyset")]
+    public static partial int SigEmptySet(void* sigset);
+
+    /// <summary>sigfillset(3).</summary>
+    [LibraryImport("libc", EntryPoint = "sigfillset")]
+    public static partial int SigFillSet(void* sigset);
+
     /// <summary><c>CLOCK_MONOTONIC</c>, the clock <see cref="System.Diagnostics.Stopwatch"/> reads on Linux.</summary>
     public const int ClockMonotonic = 1;
 

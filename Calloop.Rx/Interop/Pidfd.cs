@@ -3,10 +3,10 @@ using System.Runtime.InteropServices;
 namespace Calloop.Rx.Interop;
 
 /// <summary>
-/// pidfd_open(2) and the exit status read through a pidfd with waitid(2). The status is only looked at
-/// (<c>WNOWAIT</c>), never collected: the child stays for whoever started it to reap, because the .NET runtime ends
-/// the whole process (<c>Environment.FailFast</c>) when a child it started via <c>Process.Start</c> was reaped by
-/// someone else.
+/// pidfd_open(2), pidfd_send_signal(2) and the exit status read through a pidfd with waitid(2). For a process the
+/// loop only watches, the status is only looked at (<c>WNOWAIT</c>), never collected: the child stays for whoever
+/// started it to reap, because the .NET runtime ends the whole process (<c>Environment.FailFast</c>) when a child it
+/// started via <c>Process.Start</c> was reaped by someone else. A child the loop started itself it reaps.
 /// </summary>
 internal static unsafe class Pidfd
 {
@@ -16,6 +16,7 @@ internal static unsafe class Pidfd
 
     // The same number on x86_64 and aarch64 (the unified syscall table from Linux 5.1 on).
     private const long SysPidfdOpen = 434;
+    private const long SysPidfdSendSignal = 424;
     private const int PPidfd = 3;
     private const int WNoHang = 0x1;
     private const int WExited = 0x4;
@@ -32,21 +33,50 @@ internal static unsafe class Pidfd
     /// 0 with both null when the status cannot be read (not our child, or already reaped: ECHILD; or not yet
     /// waitable); else errno.
     /// </summary>
-    public static int PeekExit(int pidfd, out int? exitCode, out int? signal, out bool coreDumped)
+    public static int PeekExit(int pidfd, out int? exitCode, out int? signal, out bool coreDumped) =>
+        WaitExit(pidfd, WExited | WNoHang | WNoWait, out _, out exitCode, out signal, out coreDumped);
+
+    /// <summary>
+    /// Collects (reaps) the exited child behind <paramref name="pidfd"/>, waiting for it to exit only with
+    /// <paramref name="block"/> (retrying on EINTR). Returns 0 with <paramref name="reaped"/> false when it has not
+    /// exited yet (without <paramref name="block"/>); with <paramref name="reaped"/> true and both null when someone
+    /// else collected it (ECHILD: nothing is left to reap, the status is unknown); else errno.
+    /// </summary>
+    public static int Reap(int pidfd, bool block, out bool reaped, out int? exitCode, out int? signal, out bool coreDumped)
     {
+        int errno;
+        do
+        {
+            errno = WaitExit(pidfd, block ? WExited : WExited | WNoHang, out reaped, out exitCode, out signal, out coreDumped);
+        }
+        while (errno == Sys.EINTR);
+
+        return errno;
+    }
+
+    /// <summary>pidfd_send_signal(2): 0, or errno (ESRCH once the process has been reaped).</summary>
+    public static int SendSignal(int pidfd, int signal) =>
+        NativeMethods.Syscall4(SysPidfdSendSignal, pidfd, signal, 0, 0) == 0 ? 0 : Sys.Errno;
+
+    /// <summary>waitid(P_PIDFD) with <paramref name="options"/>; <paramref name="waited"/>: the exit was found, or ECHILD says there is none to find.</summary>
+    private static int WaitExit(int pidfd, int options, out bool waited, out int? exitCode, out int? signal, out bool coreDumped)
+    {
+        waited = false;
         exitCode = null;
         signal = null;
         coreDumped = false;
         SigInfo info = default;
-        if (NativeMethods.WaitId(PPidfd, (uint)pidfd, &info, WExited | WNoHang | WNoWait) != 0)
+        if (NativeMethods.WaitId(PPidfd, (uint)pidfd, &info, options) != 0)
         {
             int errno = Sys.Errno;
-            return errno == ECHILD ? 0 : errno;
+            waited = errno == ECHILD;
+            return waited ? 0 : errno;
         }
 
         // WNOHANG with nothing waitable leaves si_pid zero.
         if (info.Pid != 0)
         {
+            waited = true;
             switch (info.Code)
             {
                 case CldExited:
