@@ -14,7 +14,8 @@ public sealed partial class EventLoop
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pid"/> is 0 or negative.</exception>
     /// <exception cref="LoopException">pidfd_open refused: <see cref="LoopException.Errno"/> is ESRCH (3) when no such
     /// process exists (it never did, or it exited and was reaped); ENOSYS before Linux 5.3; EMFILE when out of fds.
-    /// The message names the pid.</exception>
+    /// Or the process is not a child of this one (ECHILD, 10, from <c>waitid</c>), whose exit status this process can
+    /// never read. The message names the pid.</exception>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public ProcessExitSource WatchProcess(int pid)
     {
@@ -26,7 +27,14 @@ public sealed partial class EventLoop
             throw new LoopException("pidfd_open", Sys.Errno, -1, $"Process {pid}");
         }
 
-        return Track(new ProcessExitSource(this, pid, new FdHandle(fd)));
+        var pidfd = new FdHandle(fd);
+        if (Pidfd.IsNotOurChild(fd))
+        {
+            pidfd.Dispose();
+            throw new LoopException("waitid(P_PIDFD)", Pidfd.ECHILD, -1, $"Process {pid}");
+        }
+
+        return Track(new ProcessExitSource(this, pid, pidfd));
     }
 
     /// <summary>

@@ -62,6 +62,11 @@ public sealed class LoopException : IOException
             return "no such process (it never existed, or it exited and was reaped)";
         }
 
+        if (operation == "waitid(P_PIDFD)" && errno == Pidfd.ECHILD)
+        {
+            return "not a child of this process (only a parent can read a process's exit status)";
+        }
+
         if (fd < 0 || !operation.StartsWith("epoll_ctl", StringComparison.Ordinal))
         {
             return null;

@@ -112,6 +112,24 @@ public class ProcessExitTests
         Assert.Contains("no such process", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void WatchProcess_ProcessThatIsNotOurChild_ThrowsLoopExceptionWithEchildAndThePid_LoopStillWorks()
+    {
+        // This very process is no child of itself: its exit status is for its parent to read.
+        using var loop = new EventLoop();
+        LoopException error = Assert.Throws<LoopException>(() => loop.WatchProcess(Environment.ProcessId));
+
+        Assert.Equal(10, error.Errno);
+        Assert.Contains($"Process {Environment.ProcessId}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a child of this process", error.Message, StringComparison.Ordinal);
+
+        using TestChild child = TestChild.Shell("exit 4");
+        var observer = new ContractObserver<ProcessExit>(loop);
+        loop.WatchProcess(child.Pid).Subscribe(observer);
+        loop.DispatchUntil(() => observer.Completed, "the child's exit");
+        Assert.Equal(4, Assert.Single(observer.Values).ExitCode);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]

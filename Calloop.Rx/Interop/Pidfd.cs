@@ -54,6 +54,22 @@ internal static unsafe class Pidfd
         return errno;
     }
 
+    /// <summary>
+    /// Whether the live process behind <paramref name="pidfd"/> is not a child of this one: waitid says ECHILD, yet the
+    /// process is still there (signal 0 reaches it, or is refused for permission). A child of ours that someone else
+    /// reaped in between (the runtime reaps its <c>Process.Start</c> children) is gone, so it does not count.
+    /// </summary>
+    public static bool IsNotOurChild(int pidfd)
+    {
+        SigInfo info = default;
+        if (NativeMethods.WaitId(PPidfd, (uint)pidfd, &info, WExited | WNoHang | WNoWait) == 0 || Sys.Errno != ECHILD)
+        {
+            return false;
+        }
+
+        return SendSignal(pidfd, 0) != ESRCH;
+    }
+
     /// <summary>pidfd_send_signal(2): 0, or errno (ESRCH once the process has been reaped).</summary>
     public static int SendSignal(int pidfd, int signal) =>
         NativeMethods.Syscall4(SysPidfdSendSignal, pidfd, signal, 0, 0) == 0 ? 0 : Sys.Errno;

@@ -19,7 +19,7 @@ namespace Calloop.Rx;
 /// that is the runtime, on SIGCHLD, and reaping it here would make the runtime end the process
 /// (<c>Environment.FailFast</c>). So the runtime may reap such a child before the loop looks, and the status of
 /// that exit is then unknown (null); <see cref="System.Diagnostics.Process.ExitCode"/> always has it. A process that
-/// is not a child of this one is reported with an unknown status.</para>
+/// is not a child of this one cannot be watched (<see cref="EventLoop.WatchProcess"/> throws).</para>
 /// <para>The pidfd refers to the process itself, not to its number, so a number reused after the watch was made is
 /// never mistaken for it. It is held from <see cref="EventLoop.WatchProcess"/> until the source ends (the exit was
 /// delivered, <see cref="LoopSource{T}.Remove"/>, or the loop is disposed, all of which close it); unsubscribing
