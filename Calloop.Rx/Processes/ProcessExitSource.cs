@@ -65,9 +65,7 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
         int? signal;
         bool coreDumped;
         bool ended = true;
-        int errno = _reaps
-            ? Reap(block: false, out ended, out exitCode, out signal, out coreDumped)
-            : Pidfd.PeekExit(_pidfd.Fd, out exitCode, out signal, out coreDumped);
+        int errno = Reap(block: false, out ended, out exitCode, out signal, out coreDumped);
         if (!ended)
         {
             // Readable before the exit can be collected (a leader whose other threads are still ending): level-triggered, so asked again.
@@ -113,8 +111,9 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
     }
 
     /// <summary>
-    /// Reaps the child, under the gate so never after another thread closed the pidfd. <paramref name="done"/>: there
-    /// is nothing more to wait for (reaped now, gone already, or waitid failed with the errno returned).
+    /// Reaps the child, or for a watched process only reads its status; under the gate, so never after another thread
+    /// closed the pidfd (whose number could then belong to another file). <paramref name="done"/>: there is nothing
+    /// more to wait for (reaped or read now, gone already, or waitid failed with the errno returned).
     /// </summary>
     private int Reap(bool block, out bool done, out int? exitCode, out int? signal, out bool coreDumped)
     {
@@ -122,12 +121,18 @@ public sealed class ProcessExitSource : LoopSource<ProcessExit>
         {
             if (_pidfd.IsClosed)
             {
-                // Ended from another thread meanwhile, which reaped it: nothing to report.
+                // Ended from another thread meanwhile (which reaped a child of ours): nothing to report.
                 done = true;
                 exitCode = null;
                 signal = null;
                 coreDumped = false;
                 return 0;
+            }
+
+            if (!_reaps)
+            {
+                done = true;
+                return Pidfd.PeekExit(_pidfd.Fd, out exitCode, out signal, out coreDumped);
             }
 
             int errno = Pidfd.Reap(_pidfd.Fd, block, out bool reaped, out exitCode, out signal, out coreDumped);
