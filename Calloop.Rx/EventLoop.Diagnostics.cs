@@ -75,7 +75,7 @@ public sealed partial class EventLoop
                 Now,
                 monitor.Iterations,
                 Stopwatch.GetElapsedTime(0, monitor.WaitTimestampTicks),
-                Stopwatch.GetElapsedTime(0, monitor.DispatchTimestampTicks - monitor.WaitTimestampTicks),
+                Stopwatch.GetElapsedTime(0, monitor.WorkTimestampTicks),
                 monitor.Events,
                 _timers.Count,
                 monitor.SampleSources(TrackedSourcesLocked()));
@@ -86,7 +86,9 @@ public sealed partial class EventLoop
     private void DispatchMeasured(long timeoutTicks, LoopMonitor monitor)
     {
         long start = Stopwatch.GetTimestamp();
+        monitor.DispatchStart = start;
         DispatchCore(timeoutTicks);
+        monitor.DispatchStart = 0;
         monitor.Iterations++;
         monitor.DispatchTimestampTicks += Stopwatch.GetTimestamp() - start;
     }

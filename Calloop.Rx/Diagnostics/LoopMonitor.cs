@@ -36,6 +36,23 @@ internal sealed class LoopMonitor
 
     public long DispatchTimestampTicks;
 
+    /// <summary>When the dispatch in progress started (<see cref="Stopwatch"/> timestamp), 0 between dispatches (loop thread).</summary>
+    public long DispatchStart;
+
+    /// <summary>
+    /// Time spent dispatching other than waiting, the dispatch in progress included (a sample taken inside a dispatch
+    /// has counted its wait already). Read from another thread it may be a dispatch old.
+    /// </summary>
+    public long WorkTimestampTicks
+    {
+        get
+        {
+            long start = DispatchStart;
+            long current = start == 0 ? 0 : Stopwatch.GetTimestamp() - start;
+            return Math.Max(0, DispatchTimestampTicks + current - WaitTimestampTicks);
+        }
+    }
+
     /// <summary>Source events delivered (callback runs; loop thread).</summary>
     public long Events;
 
