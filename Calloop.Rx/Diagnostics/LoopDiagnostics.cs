@@ -45,9 +45,16 @@ public sealed class LoopDiagnostics
             SourceChangeSet? snapshot = rows.Count == 0
                 ? null
                 : new SourceChangeSet([.. rows.Select(row => new SourceChange(SourceChangeReason.Added, row))], 0);
+            monitor.AddChangeObserverLocked();
             IDisposable subscription = monitor.Feed.Subscribe(new ChangeSetObserver(observer, snapshot, monitor.Sequence));
             monitor.Feed.Signal();
-            return new CompositeDisposable(subscription, lease);
+            return new CompositeDisposable(subscription, Disposable.Create(() =>
+            {
+                lock (_loop.Gate)
+                {
+                    monitor.RemoveChangeObserverLocked();
+                }
+            }), lease);
         }
     });
 
@@ -70,6 +77,7 @@ public sealed class LoopDiagnostics
     /// action of the loop, not a source, so it does not show in the model). Recording starts at subscription and the
     /// figures are cumulative from there. Completes when the loop is disposed.
     /// </summary>
+    /// <remarks>Subscribed to after the loop's disposal, it completes at once.</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive.</exception>
     public IObservable<LoopStatistics> Sample(TimeSpan interval)
     {

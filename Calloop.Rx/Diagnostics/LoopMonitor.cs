@@ -16,6 +16,7 @@ internal sealed class LoopMonitor
     private List<(SourceChangeReason Reason, ILoopSource Source, SourceRecord Record)> _pending = [];
     private long _nextId;
     private long _sequence;
+    private int _changeObservers;
 
     public LoopMonitor(EventLoop loop)
     {
@@ -58,6 +59,21 @@ internal sealed class LoopMonitor
 
     /// <summary>Whether the loop's figures go to the process's <see cref="LoopMetrics"/> meter.</summary>
     public volatile bool PublishesMetrics;
+
+    /// <summary>An observer of <see cref="LoopDiagnostics.Changes"/> arrived: changes are noted from now on. Caller holds the gate.</summary>
+    public void AddChangeObserverLocked() => _changeObservers++;
+
+    /// <summary>
+    /// An observer of the changes left; after the last, changes are no longer noted (statistics or metrics alone
+    /// keep no backlog of them). Caller holds the gate.
+    /// </summary>
+    public void RemoveChangeObserverLocked()
+    {
+        if (--_changeObservers == 0)
+        {
+            _pending.Clear();
+        }
+    }
 
     /// <summary>A source joined the loop's table of sources. Caller holds the gate.</summary>
     public void OnTracked(ILoopSource source)
@@ -213,6 +229,11 @@ internal sealed class LoopMonitor
     private void Note(SourceChangeReason reason, ILoopSource source, SourceRecord record)
     {
         _sequence++;
+        if (_changeObservers == 0)
+        {
+            return;
+        }
+
         _pending.Add((reason, source, record));
         if (_pending.Count == 1)
         {

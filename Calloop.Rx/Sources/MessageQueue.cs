@@ -56,7 +56,7 @@ internal sealed class MessageQueue<T> : ISendWaiterOwner<T>
 
     /// <summary>Loop thread: whether messages remain after the last <see cref="Advance"/> (a hint when producers run).</summary>
     /// <summary>Messages waiting: approximate while producers send. Loop thread.</summary>
-    public int Depth => Volatile.Read(ref _incomingCount) + (_outgoingCount - _cursor);
+    public int Depth => Math.Max(0, Volatile.Read(ref _incomingCount) + (_outgoingCount - _cursor));
 
     public bool HasMore => _cursor < _outgoingCount || Volatile.Read(ref _incomingCount) > 0;
 
