@@ -6,9 +6,9 @@ namespace Calloop.Rx.Tests.Diagnostics;
 /// <summary>
 /// The Calloop.Rx meter read from outside the process, as an operator would: <c>dotnet-counters collect</c> (installed
 /// beside the tests by the test project's build) attached to the <c>counters</c> sample running in a child process.
-/// One refresh interval, so that the test stays short: it shows the gauges (counters need a second interval to show a
-/// rate, and the histogram's percentiles need callbacks inside the interval; <see cref="MetricsTests"/> reads them
-/// in-process). Serial: two processes start.
+/// Two one-second refreshes keep the test short, so it checks the gauges, which every refresh shows (a counter's rate
+/// and the histogram's percentiles may miss the first one; <see cref="MetricsTests"/> reads them in-process).
+/// Serial: it starts two processes.
 /// </summary>
 [Collection("Serial")]
 public class DotnetCountersTests
@@ -25,7 +25,7 @@ public class DotnetCountersTests
             string? banner = await sample.StandardOutput.ReadLineAsync().WaitAsync(LoopExtensions.Patience);
             Assert.StartsWith($"counters: pid {sample.Id},", banner);
 
-            using Process collect = Start(tool, "collect", "-p", sample.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--counters", "Calloop.Rx", "--refresh-interval", "1", "--duration", "00:00:00:01", "--format", "csv", "-o", csv);
+            using Process collect = Start(tool, "collect", "-p", sample.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--counters", "Calloop.Rx", "--refresh-interval", "1", "--duration", "00:00:00:02", "--format", "csv", "-o", csv);
             string toolOutput = await collect.StandardOutput.ReadToEndAsync().WaitAsync(LoopExtensions.Patience);
             await collect.WaitForExitAsync().WaitAsync(LoopExtensions.Patience);
             Assert.True(collect.ExitCode == 0, toolOutput);

@@ -169,6 +169,41 @@ public class EmbeddingTests
     }
 
     [Fact]
+    public void DisposingTheInnerLoopFromItsOwnCallback_EndsTheEmbedding_AndLeaksNoFd()
+    {
+        HashSet<int> before = TestSys.OpenFds();
+        var outer = new EventLoop();
+        var inner = new EventLoop();
+        bool completed = false;
+        using (outer.Embed(inner).Subscribe(_ => { }, () => completed = true))
+        using (inner.Timer(TimeSpan.FromMilliseconds(1)).Subscribe(_ => inner.Dispose()))
+        {
+            outer.DispatchUntil(() => completed, "the embedding's end");
+            Assert.True(inner.IsDisposed);
+        }
+
+        outer.Dispose();
+        Assert.Empty(TestSys.FdsOpenedSince(before));
+    }
+
+    [Fact]
+    public void StopOnTheInnerLoop_DoesNotKeepTheOuterLoopBusy()
+    {
+        using var outer = new EventLoop();
+        using var inner = new EventLoop();
+        int innerDispatches = 0;
+        using var embedding = outer.Embed(inner).Subscribe(_ => innerDispatches++);
+        outer.DispatchUntil(() => innerDispatches == 1, "the first inner dispatch");
+        inner.Stop();
+        bool fired = false;
+        using var timer = outer.Timer(TimeSpan.FromMilliseconds(50)).Subscribe(_ => fired = true);
+        outer.DispatchUntil(() => fired, "an outer timer");
+
+        // Stop wakes the inner loop once; a Stop that stayed pending would have made the fd readable at every wait.
+        Assert.InRange(innerDispatches, 1, 5);
+    }
+
+    [Fact]
     public void PrepareExternalWait_ReportsTheEarliestTimer_ZeroWhenWorkIsWaiting_AndNullWhenIdle()
     {
         using var inner = new EventLoop();
