@@ -18,7 +18,7 @@ namespace Calloop.Rx.Testing;
 /// </remarks>
 public sealed class LoopScript
 {
-    private static readonly TimeSpan SignalPatience = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_signalPatience = TimeSpan.FromSeconds(5);
 
     private readonly LoopTestScheduler _scheduler;
     private int _signalsInFlight;
@@ -106,14 +106,14 @@ public sealed class LoopScript
             return false;
         }
 
-        long deadline = Environment.TickCount64 + (long)SignalPatience.TotalMilliseconds;
+        long deadline = Environment.TickCount64 + (long)s_signalPatience.TotalMilliseconds;
         while (_signalsInFlight > 0)
         {
             long left = deadline - Environment.TickCount64;
             if (left <= 0)
             {
                 _signalsInFlight = 0;
-                throw new TimeoutException($"A signal raised by the script at {loop.Now:O} did not reach the loop within {SignalPatience.TotalSeconds} s.");
+                throw new TimeoutException($"A signal raised by the script at {loop.Now:O} did not reach the loop within {s_signalPatience.TotalSeconds} s.");
             }
 
             loop.Dispatch(TimeSpan.FromMilliseconds(left));

@@ -1,6 +1,5 @@
 using System.Runtime.ExceptionServices;
 using Calloop.Rx.Diagnostics;
-using Calloop.Rx.Scheduling;
 
 namespace Calloop.Rx;
 

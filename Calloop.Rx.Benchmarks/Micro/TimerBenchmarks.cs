@@ -11,7 +11,7 @@ namespace Calloop.Rx.Benchmarks.Micro;
 [MemoryDiagnoser]
 public class TimerBenchmarks
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan s_tick = TimeSpan.FromMilliseconds(1);
     private EventLoop _loop = null!;
     private LoopScheduler _scheduler = null!;
     private Func<IScheduler, long, IDisposable> _action = null!;
@@ -50,21 +50,21 @@ public class TimerBenchmarks
     public void StartTimer()
     {
         Setup();
-        _timer = _loop.Timer(Tick, deadline => TimeoutAction.ToInstant(deadline + Tick)).Subscribe(_ => _count++);
+        _timer = _loop.Timer(s_tick, deadline => TimeoutAction.ToInstant(deadline + s_tick)).Subscribe(_ => _count++);
     }
 
     [GlobalSetup(Target = nameof(PeriodicAction))]
     public void StartPeriodic()
     {
         Setup();
-        _periodic = _scheduler.SchedulePeriodic(0L, Tick, static n => n + 1);
+        _periodic = _scheduler.SchedulePeriodic(0L, s_tick, static n => n + 1);
     }
 
     [Benchmark(Description = "timer source firing (ToInstant)")]
-    public void RepeatingTimer() => _loop.AdvanceBy(Tick);
+    public void RepeatingTimer() => _loop.AdvanceBy(s_tick);
 
     [Benchmark(Description = "periodic action (SchedulePeriodic)")]
-    public void PeriodicAction() => _loop.AdvanceBy(Tick);
+    public void PeriodicAction() => _loop.AdvanceBy(s_tick);
 
     [Benchmark(Description = "scheduled action (Schedule + dispatch)")]
     public void ScheduledAction()

@@ -32,7 +32,9 @@ internal static unsafe partial class Zmq
     [StructLayout(LayoutKind.Sequential, Size = 64)]
     public struct Message
     {
+#pragma warning disable IDE0044 // libzmq writes it, through a pointer
         private long _first;
+#pragma warning restore IDE0044
     }
 
     public static int LastError => Marshal.GetLastPInvokeError();

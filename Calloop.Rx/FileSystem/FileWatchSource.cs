@@ -1,4 +1,3 @@
-using System.Reactive.Concurrency;
 using Calloop.Rx.Interop;
 
 namespace Calloop.Rx;

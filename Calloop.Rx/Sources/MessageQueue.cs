@@ -28,7 +28,7 @@ namespace Calloop.Rx;
 /// </remarks>
 internal sealed class MessageQueue<T> : ISendWaiterOwner<T>
 {
-    private static readonly Action<object?> WakeWaitersCallback = static state => ((MessageQueue<T>)state!).WakeWaiters();
+    private static readonly Action<object?> s_wakeWaiters = static state => ((MessageQueue<T>)state!).WakeWaiters();
 
     private readonly object _roomLock = new();
     private readonly EventLoop _loop;
@@ -121,8 +121,8 @@ internal sealed class MessageQueue<T> : ISendWaiterOwner<T>
         // Registered before the first look for room: a cancellation or a loop disposal after this point pulses the
         // monitor (its callback waits for the monitor, so it cannot slip in between a look and the wait), and one
         // before it is seen by the look itself. The loop reaches this queue only while a sender waits here.
-        using CancellationTokenRegistration cancelled = cancellationToken.UnsafeRegister(WakeWaitersCallback, this);
-        using CancellationTokenRegistration disposed = _loop.DisposalToken.UnsafeRegister(WakeWaitersCallback, this);
+        using CancellationTokenRegistration cancelled = cancellationToken.UnsafeRegister(s_wakeWaiters, this);
+        using CancellationTokenRegistration disposed = _loop.DisposalToken.UnsafeRegister(s_wakeWaiters, this);
         lock (_roomLock)
         {
             // Counted before looking for room: the loop reads the count under the spin lock after it made room,

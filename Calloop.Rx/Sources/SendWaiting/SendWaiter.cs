@@ -16,8 +16,8 @@ namespace Calloop.Rx;
 /// </remarks>
 internal sealed class SendWaiter<T> : IValueTaskSource
 {
-    private static readonly Action<object?> CancelledCallback = static state => ((SendWaiter<T>)state!).GiveUp(cancelled: true);
-    private static readonly Action<object?> LoopDisposedCallback = static state => ((SendWaiter<T>)state!).GiveUp(cancelled: false);
+    private static readonly Action<object?> s_cancelled = static state => ((SendWaiter<T>)state!).GiveUp(cancelled: true);
+    private static readonly Action<object?> s_loopDisposed = static state => ((SendWaiter<T>)state!).GiveUp(cancelled: false);
 
     private readonly ISendWaiterOwner<T> _owner;
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
@@ -49,10 +49,10 @@ internal sealed class SendWaiter<T> : IValueTaskSource
         _cancellationToken = cancellationToken;
         if (cancellationToken.CanBeCanceled)
         {
-            _cancellation = cancellationToken.UnsafeRegister(CancelledCallback, this);
+            _cancellation = cancellationToken.UnsafeRegister(s_cancelled, this);
         }
 
-        _loopDisposal = loopDisposal.UnsafeRegister(LoopDisposedCallback, this);
+        _loopDisposal = loopDisposal.UnsafeRegister(s_loopDisposed, this);
         return new ValueTask(this, _core.Version);
     }
 
