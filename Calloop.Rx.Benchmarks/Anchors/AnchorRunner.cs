@@ -7,7 +7,7 @@ namespace Calloop.Rx.Benchmarks.Anchors;
 /// </summary>
 internal static class AnchorRunner
 {
-    public static readonly string[] Workloads = ["channel", "pingpong", "timers", "timer-cancel", "fds-1", "fds-9000", "idle", "idle-cpu"];
+    public static readonly string[] Workloads = ["channel", "pingpong", "pingpong-spin", "timers", "timer-cancel", "fds-1", "fds-9000", "idle", "idle-cpu"];
 
     public static bool IsWorkload(string name) => Workloads.Contains(name) || name.StartsWith("fds-", StringComparison.Ordinal);
 
@@ -78,7 +78,11 @@ internal static class AnchorRunner
     private static Action<long>? ForLoop(string workload) => workload switch
     {
         "channel" => LoopWorkloads.Channel,
-        "pingpong" => LoopWorkloads.PingPong,
+        "pingpong" => n => LoopWorkloads.PingPong("pingpong", n),
+
+        // The loop spins before it blocks (and senders write the eventfd only to a sleeping loop), which is what the
+        // C anchor's pingpong-spin measures: the same round trip, printed under that name beside C's.
+        "pingpong-spin" => n => LoopWorkloads.PingPong("pingpong-spin", n),
         "timers" => LoopWorkloads.Timers,
         "timer-cancel" => LoopWorkloads.TimerCancel,
         "idle" => LoopWorkloads.Idle,

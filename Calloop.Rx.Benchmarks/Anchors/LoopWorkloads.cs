@@ -47,7 +47,7 @@ internal static class LoopWorkloads
         }
     }
 
-    public static void PingPong(long n)
+    public static void PingPong(string workload, long n)
     {
         using var loopA = new EventLoop();
         using var loopB = new EventLoop();
@@ -90,7 +90,7 @@ internal static class LoopWorkloads
         }
 
         Array.Sort(trips);
-        Result.Print(Impl, "pingpong", n, Seconds(stamps[0], stamps[n]), ("p50_us", Percentile(trips, 50)), ("p99_us", Percentile(trips, 99)));
+        Result.Print(Impl, workload, n, Seconds(stamps[0], stamps[n]), ("p50_us", Percentile(trips, 50)), ("p99_us", Percentile(trips, 99)));
     }
 
     public static void Timers(long n)
