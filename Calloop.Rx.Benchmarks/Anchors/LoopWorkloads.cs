@@ -39,7 +39,7 @@ internal static class LoopWorkloads
 
     // A method of its own so that the producer keeps the sender and the count in registers: read from the lambda's
     // closure, they shared a cache line with the sum and count the loop writes per message (false sharing).
-    private static void Produce(Sender<ulong> sender, ulong n)
+    internal static void Produce(Sender<ulong> sender, ulong n)
     {
         for (ulong i = 0; i < n; i++)
         {
@@ -236,18 +236,6 @@ internal static class LoopWorkloads
         if (!ok)
         {
             throw new InvalidOperationException($"workload check failed: {what}");
-        }
-    }
-
-    /// <summary>A plain observer; the workloads' callbacks.</summary>
-    private sealed class Observer<T>(Action<T> onNext) : IObserver<T>
-    {
-        public void OnNext(T value) => onNext(value);
-
-        public void OnError(Exception error) => throw error;
-
-        public void OnCompleted()
-        {
         }
     }
 
