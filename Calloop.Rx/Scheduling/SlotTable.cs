@@ -46,10 +46,7 @@ internal sealed class SlotTable<T>
         return id;
     }
 
-    /// <summary>Empties <paramref name="id"/> but keeps it reserved (not handed out again) until <see cref="Remove"/>.</summary>
-    public void Clear(int id) => _items[id].Item = null;
-
-    /// <summary>Frees <paramref name="id"/> (emptied or not) for reuse.</summary>
+    /// <summary>Frees <paramref name="id"/>, which must hold an item.</summary>
     public void Remove(int id)
     {
         _items[id].Item = null;
