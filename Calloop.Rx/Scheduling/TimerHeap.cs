@@ -34,11 +34,8 @@ internal sealed class TimerHeap
     /// <summary>A heap whose insertion counter starts at <paramref name="firstSequence"/> (tests of its wrap-around).</summary>
     internal TimerHeap(uint firstSequence) => _sequence = firstSequence;
 
-    /// <summary>Items in the heap.</summary>
+    /// <summary>Entries in the heap; every one is live, since removal is eager.</summary>
     public int Count => _count;
-
-    /// <summary>Entries the heap holds, live or not; the scheduler contract allows at most twice <see cref="Count"/>. Removal is eager, so it equals <see cref="Count"/>.</summary>
-    public int Entries => _count;
 
     /// <summary>The earliest deadline, or <see cref="long.MaxValue"/> when empty.</summary>
     public long NextDeadline => _count == 0 ? long.MaxValue : _nodes[0].Deadline;
