@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one anchor workload on Calloop.Rx (or, with --impl rx-els, on Rx's EventLoopScheduler; with --impl dotnet-epoll,
-# the fd workloads on bare epoll P/Invokes and no loop) and prints one result line in the anchors' format. Builds
-# Release once if needed. Usage: anchor.sh [--impl rx-els|dotnet-epoll] <workload> [n]
+# the fd workloads on bare epoll P/Invokes and no loop; with --impl rx-subject, broadcast-8 and pipeline on a plain
+# Subject, the operator floor) and prints one result line in the anchors' format. Builds Release once if needed.
+# Usage: anchor.sh [--impl rx-els|rx-subject|dotnet-epoll] <workload> [n]
 # Side by side: EXTRA_IMPL_CMD="$PWD/Calloop.Rx.Benchmarks/anchor.sh" ../shared/anchors/run.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

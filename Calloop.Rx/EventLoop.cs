@@ -38,7 +38,6 @@ public sealed partial class EventLoop : IDisposable
     private readonly SlotTable<ILoopSource> _tracked = new();
     private long _virtualNow;
     private long _spinTicks = TimeSpan.FromMicroseconds(20).Ticks;
-    private long _sequence;
     private int _wakeArmed;
     private int _wakeRequested;
     private volatile bool _stopRequested;
@@ -286,7 +285,7 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>Inserts a timed item. Caller must hold the gate; the loop is woken if the item became the head.</summary>
     internal void InsertTimerLocked(ITimedItem item)
     {
-        _timers.Insert(item, ++_sequence);
+        _timers.Insert(item);
         if (_timers.IsHead(item))
         {
             WakeIfSleeping();

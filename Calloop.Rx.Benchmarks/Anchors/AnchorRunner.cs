@@ -1,13 +1,14 @@
 namespace Calloop.Rx.Benchmarks.Anchors;
 
 /// <summary>
-/// Console mode for <c>anchor.sh</c>: <c>[--impl calloop-rx|rx-els|dotnet-epoll] &lt;workload&gt; [n]</c>, one result line on stdout.
+/// Console mode for <c>anchor.sh</c>: <c>[--impl calloop-rx|rx-els|rx-subject|dotnet-epoll] &lt;workload&gt; [n]</c>, one result line on stdout.
 /// Full-size warm-up runs of the same workload go first, outside the timed interval, each followed by a pause so that
 /// tiered compilation has promoted the hot path to optimized code; the anchors have no JIT and do none.
 /// </summary>
 internal static class AnchorRunner
 {
-    public static readonly string[] Workloads = ["channel", "pingpong", "timers", "timer-cancel", "fds-1", "fds-9000", "idle", "idle-cpu"];
+    public static readonly string[] Workloads = ["channel", "pingpong", "pingpong-spin", "timers", "timer-cancel", "fds-1", "fds-9000", "idle", "idle-cpu",
+        "mem-timers", "mem-fds", "broadcast-8", "pipeline", "fairness-1000"];
 
     public static bool IsWorkload(string name) => Workloads.Contains(name) || name.StartsWith("fds-", StringComparison.Ordinal);
 
@@ -23,7 +24,7 @@ internal static class AnchorRunner
 
         if (args.Length <= at || !IsWorkload(args[at]))
         {
-            Console.Error.WriteLine($"usage: anchor.sh [--impl calloop-rx|rx-els|dotnet-epoll] <{string.Join("|", Workloads)}|fds-K> [n]");
+            Console.Error.WriteLine($"usage: anchor.sh [--impl calloop-rx|rx-els|rx-subject|dotnet-epoll] <{string.Join("|", Workloads)}|fds-K> [n]");
             return 2;
         }
 
@@ -33,6 +34,7 @@ internal static class AnchorRunner
         {
             LoopWorkloads.Impl => ForLoop(workload),
             EventLoopSchedulerWorkloads.Impl => ForEventLoopScheduler(workload),
+            SubjectWorkloads.Impl => ForSubject(workload),
             RawEpollWorkloads.Impl => workload.StartsWith("fds-", StringComparison.Ordinal) ? n => RawEpollWorkloads.Fds(workload, FdCount(workload), n) : null,
             _ => throw new ArgumentException($"unknown impl '{impl}'"),
         };
@@ -44,7 +46,10 @@ internal static class AnchorRunner
         long count = n ?? DefaultN(workload);
         var stdout = Console.Out;
         Console.SetOut(TextWriter.Null);
-        for (int i = 0; i < WarmUps; i++)
+        // Memory is counted from a cold start: warm-ups would leave the loop's grown arrays in ArrayPool.Shared, and
+        // the measured run would then not count them.
+        int warmUps = workload.StartsWith("mem-", StringComparison.Ordinal) ? 0 : WarmUps;
+        for (int i = 0; i < warmUps; i++)
         {
             run(count);
             Thread.Sleep(250);
@@ -70,7 +75,7 @@ internal static class AnchorRunner
 
     private static long DefaultN(string workload) => workload switch
     {
-        "channel" or "idle" => 1_000_000,
+        "channel" or "idle" or "broadcast-8" or "pipeline" or "fairness-1000" => 1_000_000,
         "idle-cpu" => 1,
         _ => 100_000,
     };
@@ -78,11 +83,20 @@ internal static class AnchorRunner
     private static Action<long>? ForLoop(string workload) => workload switch
     {
         "channel" => LoopWorkloads.Channel,
-        "pingpong" => LoopWorkloads.PingPong,
+        "pingpong" => n => LoopWorkloads.PingPong("pingpong", n),
+
+        // The loop spins before it blocks (and senders write the eventfd only to a sleeping loop), which is what the
+        // C anchor's pingpong-spin measures: the same round trip, printed under that name beside C's.
+        "pingpong-spin" => n => LoopWorkloads.PingPong("pingpong-spin", n),
         "timers" => LoopWorkloads.Timers,
         "timer-cancel" => LoopWorkloads.TimerCancel,
         "idle" => LoopWorkloads.Idle,
         "idle-cpu" => _ => LoopWorkloads.IdleCpu(),
+        "mem-timers" => LoopMemoryWorkloads.Timers,
+        "mem-fds" => LoopMemoryWorkloads.Fds,
+        "broadcast-8" => LoopCompositionWorkloads.Broadcast,
+        "pipeline" => LoopCompositionWorkloads.Pipe,
+        "fairness-1000" => LoopCompositionWorkloads.Fairness,
         _ => n => LoopWorkloads.Fds(workload, FdCount(workload), n),
     };
 
@@ -95,6 +109,17 @@ internal static class AnchorRunner
         "timers" => EventLoopSchedulerWorkloads.Timers,
         "timer-cancel" => EventLoopSchedulerWorkloads.TimerCancel,
         "idle" => EventLoopSchedulerWorkloads.Idle,
+        "mem-timers" => EventLoopSchedulerWorkloads.MemTimers,
+        "broadcast-8" => EventLoopSchedulerWorkloads.Broadcast,
+        "pipeline" => EventLoopSchedulerWorkloads.Pipe,
+        "fairness-1000" => EventLoopSchedulerWorkloads.Fairness,
+        _ => null,
+    };
+
+    private static Action<long>? ForSubject(string workload) => workload switch
+    {
+        "broadcast-8" => SubjectWorkloads.Broadcast,
+        "pipeline" => SubjectWorkloads.Pipe,
         _ => null,
     };
 }

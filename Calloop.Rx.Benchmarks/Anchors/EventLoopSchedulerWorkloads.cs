@@ -1,12 +1,16 @@
 using System.Diagnostics;
 using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Subjects;
 
 namespace Calloop.Rx.Benchmarks.Anchors;
 
 /// <summary>
 /// The same workloads on System.Reactive's <see cref="EventLoopScheduler"/>, what a .NET user would pick today:
 /// channel = Schedule from the producer thread, pingpong = two schedulers scheduling onto each other, timers =
-/// Schedule(dueTime), cancel = disposing the handles, idle = Schedule from the loop thread. It has no fds.
+/// Schedule(dueTime), cancel = disposing the handles, idle = Schedule from the loop thread. It has no fds. The
+/// composition workloads feed a <see cref="Subject{T}"/> on the scheduler thread with one Schedule per value from the
+/// producer threads, Rx's nearest equivalent of a channel.
 /// </summary>
 internal static class EventLoopSchedulerWorkloads
 {
@@ -174,5 +178,172 @@ internal static class EventLoopSchedulerWorkloads
         long end = Stopwatch.GetTimestamp();
         LoopWorkloads.Check(count == n, "idle count");
         Result.Print(Impl, "idle", n, LoopWorkloads.Seconds(start, end), ("ns_cb", Stopwatch.GetElapsedTime(start, end).TotalNanoseconds / n));
+    }
+
+    /// <summary>n far actions scheduled with one shared delegate: heap growth per pending item (see <see cref="HeapBytes"/>).</summary>
+    public static void MemTimers(long n)
+    {
+        using var scheduler = new EventLoopScheduler();
+        using (var started = new ManualResetEventSlim())
+        {
+            scheduler.Schedule(started.Set);
+            started.Wait();
+        }
+
+        Action action = () => { };
+        var lcg = new Lcg();
+        TimeSpan far = TimeSpan.FromHours(1);
+        long before = HeapBytes.Now();
+        long start = Stopwatch.GetTimestamp();
+        for (long k = 0; k < n; k++)
+        {
+            scheduler.Schedule(far + TimeSpan.FromTicks(lcg.NextOffsetNs() / 100), action);
+        }
+
+        long end = Stopwatch.GetTimestamp();
+        long after = HeapBytes.Now();
+        GC.KeepAlive(scheduler);
+        Result.Print(Impl, "mem-timers", n, LoopWorkloads.Seconds(start, end), ("bytes_per", (after - before) / (double)n));
+    }
+
+    public static void Broadcast(long n)
+    {
+        using var scheduler = new EventLoopScheduler();
+        using var done = new ManualResetEventSlim();
+        var subject = new Subject<ulong>();
+        var sums = new ulong[LoopCompositionWorkloads.Subscribers];
+        long deliveries = 0;
+        long end = 0;
+        for (int s = 0; s < sums.Length; s++)
+        {
+            int index = s;
+            subject.Subscribe(new Observer<ulong>(value =>
+            {
+                sums[index] += value;
+                if (++deliveries == n * sums.Length)
+                {
+                    end = Stopwatch.GetTimestamp();
+                    done.Set();
+                }
+            }));
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        var producer = new Thread(() => Feed(scheduler, subject, 0, 1, n));
+        producer.Start();
+        done.Wait();
+        producer.Join();
+        LoopWorkloads.Check(sums.All(sum => sum == (ulong)n * ((ulong)n - 1) / 2), "broadcast sums");
+        double secs = LoopWorkloads.Seconds(start, end);
+        Result.Print(Impl, "broadcast-8", n, secs, ("deliveries_s", n * sums.Length / secs));
+    }
+
+    public static void Pipe(long n)
+    {
+        using var scheduler = new EventLoopScheduler();
+        using var done = new ManualResetEventSlim();
+        var subject = new Subject<ulong>();
+        long expected = Pipeline.Outputs(n);
+        ulong sum = 0;
+        long count = 0;
+        long end = 0;
+        Pipeline.Apply(subject).Subscribe(new Observer<ulong>(value =>
+        {
+            sum += value;
+            if (++count == expected)
+            {
+                end = Stopwatch.GetTimestamp();
+                done.Set();
+            }
+        }));
+        long start = Stopwatch.GetTimestamp();
+        var producer = new Thread(() => Feed(scheduler, subject, 0, 1, n));
+        producer.Start();
+        done.Wait();
+        producer.Join();
+        LoopWorkloads.Check(sum == Pipeline.Sum(n), "pipeline sum");
+        Result.Print(Impl, "pipeline", n, LoopWorkloads.Seconds(start, end));
+    }
+
+    /// <summary>
+    /// As on the loop, with every message one Schedule (the scheduler has one queue, so the 1,000 channels are only
+    /// the producers' bookkeeping) and the 1 ms timer re-scheduled for its next absolute tick.
+    /// </summary>
+    public static void Fairness(long n)
+    {
+        using var scheduler = new EventLoopScheduler();
+        using var done = new ManualResetEventSlim();
+        int producers = LoopCompositionWorkloads.Producers;
+        long perProducer = n / producers;
+        long total = perProducer * producers;
+        long received = 0;
+        long end = 0;
+        var counter = new Observer<ulong>(_ =>
+        {
+            if (++received == total)
+            {
+                end = Stopwatch.GetTimestamp();
+                done.Set();
+            }
+        });
+        var delays = new List<double>(100_000);
+        var clock = Stopwatch.StartNew();
+        long tick = TimeSpan.TicksPerMillisecond;
+        long ticks = 0;
+        Action onTick = null!;
+        onTick = () =>
+        {
+            long now = clock.Elapsed.Ticks;
+            delays.Add((now - (++ticks * tick)) / 10.0);
+            if (!done.IsSet)
+            {
+                scheduler.Schedule(TimeSpan.FromTicks(Math.Max(0, ((ticks + 1) * tick) - now)), onTick);
+            }
+        };
+        scheduler.Schedule(TimeSpan.FromTicks(tick), onTick);
+        long start = Stopwatch.GetTimestamp();
+        var threads = new Thread[producers];
+        for (int p = 0; p < producers; p++)
+        {
+            threads[p] = new Thread(() => Feed(scheduler, counter, 0, 1, perProducer));
+            threads[p].Start();
+        }
+
+        done.Wait();
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+
+        double[] sorted;
+        using (var copied = new ManualResetEventSlim())
+        {
+            double[] copy = [];
+            scheduler.Schedule(() =>
+            {
+                copy = [.. delays];
+                copied.Set();
+            });
+            copied.Wait();
+            sorted = copy;
+        }
+
+        Array.Sort(sorted);
+        Result.Print(Impl, "fairness-1000", total, LoopWorkloads.Seconds(start, end),
+            ("timer_p99_us", LoopWorkloads.Percentile(sorted, 99)), ("timer_max_us", sorted.Length == 0 ? 0 : sorted[^1]), ("ticks", sorted.Length));
+    }
+
+    /// <summary>Schedules <paramref name="target"/>.OnNext(first + k * step) for k in 0..count-1, one Schedule per value.</summary>
+    private static void Feed(IScheduler scheduler, IObserver<ulong> target, ulong first, ulong step, long count)
+    {
+        Func<IScheduler, ulong, IDisposable> deliver = (_, value) =>
+        {
+            target.OnNext(value);
+            return Disposable.Empty;
+        };
+        for (long k = 0; k < count; k++)
+        {
+            scheduler.Schedule(first + ((ulong)k * step), deliver);
+        }
     }
 }

@@ -56,7 +56,7 @@ internal static class LoopWorkloads
 
     // A method of its own so that the producer keeps the sender and the count in registers: read from the lambda's
     // closure, they shared a cache line with the sum and count the loop writes per message (false sharing).
-    private static void Produce(Sender<ulong> sender, ulong n)
+    internal static void Produce(Sender<ulong> sender, ulong n)
     {
         for (ulong i = 0; i < n; i++)
         {
@@ -64,7 +64,7 @@ internal static class LoopWorkloads
         }
     }
 
-    public static void PingPong(long n)
+    public static void PingPong(string workload, long n)
     {
         using var loopA = NewLoop();
         using var loopB = NewLoop();
@@ -107,7 +107,7 @@ internal static class LoopWorkloads
         }
 
         Array.Sort(trips);
-        Result.Print(Impl, "pingpong", n, Seconds(stamps[0], stamps[n]), ("p50_us", Percentile(trips, 50)), ("p99_us", Percentile(trips, 99)));
+        Result.Print(Impl, workload, n, Seconds(stamps[0], stamps[n]), ("p50_us", Percentile(trips, 50)), ("p99_us", Percentile(trips, 99)));
     }
 
     public static void Timers(long n)
@@ -253,18 +253,6 @@ internal static class LoopWorkloads
         if (!ok)
         {
             throw new InvalidOperationException($"workload check failed: {what}");
-        }
-    }
-
-    /// <summary>A plain observer; the workloads' callbacks.</summary>
-    private sealed class Observer<T>(Action<T> onNext) : IObserver<T>
-    {
-        public void OnNext(T value) => onNext(value);
-
-        public void OnError(Exception error) => throw error;
-
-        public void OnCompleted()
-        {
         }
     }
 

@@ -32,6 +32,29 @@ internal static unsafe class BenchSys
 
     public static void Close(int fd) => close(fd);
 
+    public static int Dup(int fd)
+    {
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (copy < 0)
+        {
+            throw new InvalidOperationException($"fcntl(F_DUPFD_CLOEXEC) failed: errno {errno}");
+        }
+
+        return copy;
+    }
+
+    /// <summary>The process's soft limit on open descriptors (RLIMIT_NOFILE).</summary>
+    public static long OpenFileLimit()
+    {
+        ulong* limit = stackalloc ulong[2]; // struct rlimit { rlim_cur; rlim_max; }
+        return getrlimit(RlimitNoFile, limit) == 0 ? (long)Math.Min(limit[0], long.MaxValue) : 1024;
+    }
+
+    private const int RlimitNoFile = 7; // Linux, every architecture .NET runs on
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int getrlimit(int resource, ulong* limit);
+
     public static int EpollCreate()
     {
         int fd = epoll_create1(EPOLL_CLOEXEC);

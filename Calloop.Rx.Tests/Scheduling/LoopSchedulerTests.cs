@@ -950,15 +950,57 @@ public class LoopSchedulerTests
         Assert.Equal(0, TimerCount(loop));
     }
 
-    /// <summary>Entries in the loop's timer heap (internal state: nothing public exposes it, by design).</summary>
+    [Fact]
+    public void Cancelled_far_timers_never_fire_and_never_outnumber_live_ones()
+    {
+        const int Live = 1_000;
+        using var loop = VirtualLoop();
+        var fired = new List<int>();
+        for (int i = 0; i < Live; i++)
+        {
+            int index = i;
+            loop.Scheduler.Schedule(TimeSpan.FromMinutes(1) + Ms(i), () => fired.Add(index));
+        }
+
+        TimerHeap heap = Heap(loop);
+        int cancelledFired = 0;
+        for (int i = 0; i < 200_000; i++)
+        {
+            // Both kinds of heap entry: a scheduled action and a timer source, each cancelled before it is due.
+            IDisposable cancelled = i % 2 == 0
+                ? loop.Scheduler.Schedule(TimeSpan.FromHours(1) + Ms(i), () => cancelledFired++)
+                : loop.Timer(TimeSpan.FromHours(1) + Ms(i)).Subscribe(_ => cancelledFired++);
+            cancelled.Dispose();
+            lock (loop.Gate)
+            {
+                if (heap.Count > 2 * Live)
+                {
+                    Assert.Fail($"after {i + 1} cancellations: {heap.Count} entries for {Live} live timers");
+                }
+            }
+        }
+
+        loop.AdvanceBy(TimeSpan.FromHours(3));
+        Assert.Equal(Enumerable.Range(0, Live), fired);
+        Assert.Equal(0, cancelledFired);
+        Assert.Equal(0, TimerCount(loop));
+    }
+
+    /// <summary>Live entries in the loop's timer heap.</summary>
     private static int TimerCount(EventLoop loop)
     {
-        FieldInfo field = typeof(EventLoop).GetField("_timers", BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new InvalidOperationException("EventLoop._timers not found; update this test helper.");
-        var heap = (TimerHeap)field.GetValue(loop)!;
+        TimerHeap heap = Heap(loop);
         lock (loop.Gate)
         {
             return heap.Count;
         }
+    }
+
+    /// <summary>The loop's timer heap (internal state: nothing public exposes it, by design). Read it under the gate.</summary>
+    private static TimerHeap Heap(EventLoop loop)
+    {
+        FieldInfo field = typeof(EventLoop).GetField("_timers", BindingFlags.NonPublic | BindingFlags.Instance)
+            ?? throw new InvalidOperationException("EventLoop._timers not found; update this test helper.");
+        return (TimerHeap)field.GetValue(loop)!;
     }
 }

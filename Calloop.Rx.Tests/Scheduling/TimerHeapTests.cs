@@ -4,7 +4,8 @@ namespace Calloop.Rx.Tests.Scheduling;
 
 /// <summary>
 /// The loop's 4-ary timer heap against a sorted-set model: random inserts (with many equal deadlines), removals of
-/// random entries and pops, checked after every step; then reuse after <see cref="TimerHeap.Release"/>.
+/// random entries and pops, checked after every step; then reuse after <see cref="TimerHeap.Release"/>, re-insertion,
+/// the scheduler contract's bound on cancelled entries, and tie order across the insertion counter's wrap-around.
 /// </summary>
 public class TimerHeapTests
 {
@@ -26,7 +27,7 @@ public class TimerHeapTests
             {
                 // Few distinct deadlines, so that the sequence decides many ties.
                 var item = new Item(random.Next(200), ++sequence);
-                heap.Insert(item, item.Sequence);
+                heap.Insert(item);
                 model.Add(item);
                 live.Add(item);
             }
@@ -69,7 +70,7 @@ public class TimerHeapTests
         for (int i = 0; i < 1_000; i++)
         {
             released.Add(new Item(1_000 - i, i));
-            heap.Insert(released[^1], i);
+            heap.Insert(released[^1]);
         }
 
         heap.Release();
@@ -80,17 +81,96 @@ public class TimerHeapTests
 
         var late = new Item(20, 1);
         var early = new Item(10, 2);
-        heap.Insert(late, 1);
-        heap.Insert(early, 2);
+        heap.Insert(late);
+        heap.Insert(early);
         Assert.True(heap.IsHead(early));
         Assert.Same(early, heap.PopDue(long.MaxValue));
         Assert.Same(late, heap.PopDue(long.MaxValue));
         Assert.Null(heap.PopDue(long.MaxValue));
     }
 
+    [Fact]
+    public void Cancelling_10_000_000_long_deadline_timers_keeps_the_heap_within_twice_the_live_count()
+    {
+        var heap = new TimerHeap();
+        var live = new List<Item>();
+        for (int i = 0; i < 1_000; i++)
+        {
+            live.Add(new Item(1_000 + i, i));
+            heap.Insert(live[^1]);
+        }
+
+        // Long deadlines, so that a cancelled timer is never the head: a heap that leaves cancelled entries behind
+        // (which the scheduler contract allows) would keep every one of them until it sweeps.
+        var cancelled = new Item[64];
+        for (int i = 0; i < cancelled.Length; i++)
+        {
+            cancelled[i] = new Item(long.MaxValue / 2, -1);
+        }
+
+        for (int i = 0; i < 10_000_000; i++)
+        {
+            Item item = cancelled[i & 63];
+            heap.Insert(item);
+            if (!heap.Remove(item) || heap.Count > 2 * live.Count)
+            {
+                Assert.Fail($"after {i + 1} cancellations: {heap.Count} entries for {live.Count} live items");
+            }
+        }
+
+        Assert.Equal(live.Count, heap.Count);
+        foreach (Item expected in live)
+        {
+            Assert.Same(expected, heap.PopDue(long.MaxValue));
+        }
+
+        Assert.Null(heap.PopDue(long.MaxValue));
+        Assert.Equal(0, heap.Count);
+    }
+
+    [Fact]
+    public void A_removed_item_inserted_again_fires_once_at_its_new_deadline()
+    {
+        var heap = new TimerHeap();
+        var other = new Item(10, 1);
+        var item = new Item(50, 2);
+        var far = new Item(100, 3);
+        heap.Insert(other);
+        heap.Insert(item);
+        heap.Insert(far);
+        Assert.True(heap.Remove(item));
+
+        item.Deadline = 5;
+        heap.Insert(item);
+        Assert.True(heap.IsHead(item));
+        Assert.Same(item, heap.PopDue(long.MaxValue));
+        Assert.Same(other, heap.PopDue(long.MaxValue));
+        Assert.Same(far, heap.PopDue(long.MaxValue));
+        Assert.Null(heap.PopDue(long.MaxValue));
+        Assert.Equal(0, heap.Count);
+    }
+
+    [Fact]
+    public void Equal_deadlines_keep_insertion_order_across_the_sequence_wrap()
+    {
+        var heap = new TimerHeap(uint.MaxValue - 50);
+        var inserted = new List<Item>();
+        for (int i = 0; i < 200; i++)
+        {
+            inserted.Add(new Item(i % 3 == 0 ? 7 : 9, i));
+            heap.Insert(inserted[^1]);
+        }
+
+        var expected = inserted.OrderBy(item => item.Deadline).ThenBy(item => item.Sequence).ToList();
+        foreach (Item item in expected)
+        {
+            Assert.Same(item, heap.PopDue(long.MaxValue));
+        }
+    }
+
     private sealed class Item(long deadline, long sequence) : ITimedItem
     {
-        public long Deadline { get; } = deadline;
+        public long Deadline { get; set; } = deadline;
 
         public long Sequence { get; } = sequence;
 

@@ -15,9 +15,9 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
     private long _deadline;
 
     // The source is its own timer-heap entry (one object less per timer than a separate entry; 100,000 live timers
-    // are a lot of garbage-collector work): the deadline it is in the heap for, its order and place there, and
-    // whether it may still fire (false once disarmed, so an entry already popped as due in this dispatch does not).
-    // The heap keeps the order among equal deadlines itself.
+    // are a lot of garbage-collector work): the deadline it is in the heap for, its id there, and whether it may
+    // still fire (false once disarmed, so an entry already popped as due in this dispatch does not). The heap keeps
+    // the order among equal deadlines itself.
     private long _heapDeadline;
     private int _heapId = -1;
     private int _fireArmed;
