@@ -18,7 +18,7 @@ internal static class LoopCompositionWorkloads
     /// <summary>Producer threads in <c>fairness-1000</c>, each feeding every Producers-th channel.</summary>
     public const int Producers = 4;
 
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan s_tick = TimeSpan.FromMilliseconds(1);
 
     /// <summary>n messages to 8 subscribers of one channel; <c>deliveries_s</c> counts each subscriber's OnNext.</summary>
     public static void Broadcast(long n)
@@ -106,7 +106,7 @@ internal static class LoopCompositionWorkloads
         }
 
         var delays = new List<double>(100_000);
-        loop.Timer(Tick, deadline => TimeoutAction.ToInstant(deadline + Tick))
+        loop.Timer(s_tick, deadline => TimeoutAction.ToInstant(deadline + s_tick))
             .Subscribe(new Observer<DateTimeOffset>(deadline => delays.Add((loop.Now - deadline).TotalMicroseconds)));
         long start = Stopwatch.GetTimestamp();
         var producers = new Thread[Producers];

@@ -51,7 +51,7 @@ internal static class LoopMemoryWorkloads
             long start = Stopwatch.GetTimestamp();
             foreach (int fd in fds)
             {
-                loop.Fd(fd, Interest.Read, Mode.Level).Subscribe(observer);
+                loop.Fd(fd, Interest.Read, TriggerMode.Level).Subscribe(observer);
             }
 
             long end = Stopwatch.GetTimestamp();
