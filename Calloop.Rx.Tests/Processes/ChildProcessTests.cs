@@ -1,6 +1,5 @@
 using System.Text;
 using Calloop.Rx.Tests.Infrastructure;
-using Calloop.Rx.Tests.Interop;
 
 namespace Calloop.Rx.Tests.Processes;
 

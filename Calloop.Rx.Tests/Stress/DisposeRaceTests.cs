@@ -1,4 +1,3 @@
-using System.Reactive;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
 

@@ -1,4 +1,3 @@
-using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Stress;
 

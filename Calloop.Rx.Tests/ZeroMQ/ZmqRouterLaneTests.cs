@@ -1,6 +1,5 @@
 using System.Text;
 using Calloop.Rx.Tests.Infrastructure;
-using Calloop.Rx.ZeroMQ;
 
 namespace Calloop.Rx.Tests.ZeroMQ;
 

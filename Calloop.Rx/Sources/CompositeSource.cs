@@ -40,7 +40,9 @@ public abstract class CompositeSource<T> : LoopSource<T>
     /// <param name="name">A short description for exception messages, e.g. <c>Line reader on fd 7</c>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="loop"/> or <paramref name="name"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+#pragma warning disable RS0022 // Deliberately the one way to derive a source: LoopSource<T>'s machinery stays private protected.
     protected CompositeSource(EventLoop loop, string name)
+#pragma warning restore RS0022
         : base(loop ?? throw new ArgumentNullException(nameof(loop)))
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
