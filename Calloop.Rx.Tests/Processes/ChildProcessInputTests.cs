@@ -49,7 +49,11 @@ public class ChildProcessInputTests
         Assert.False(waiting.IsCompleted, "room while the child does not read");
 
         Assert.True(child.Kill(SigCont));
-        loop.DispatchUntil(() => waiting.IsCompleted, "the waiting send");
+        using (new LoopDeadline(loop))
+        {
+            while (!waiting.IsCompleted) loop.Dispatch(TimeSpan.FromSeconds(1));
+        }
+
         Assert.True(waiting.IsCompletedSuccessfully);
         child.StandardInput.Dispose();
         loop.DispatchUntil(() => output.Completed, "the end of cat's output");
