@@ -6,6 +6,8 @@ namespace Calloop.Rx.Tests.Docs;
 /// <summary>
 /// The tutorial's custom source: the lines of text written into a pipe. It keeps its own framing state between
 /// events, and ends itself (<see cref="PostAction.Remove"/>) at the end of the stream. The caller owns the pipe.
+/// Unlike the tests' shared <see cref="Infrastructure.FdEventSource"/> it frames lines and uses only public API,
+/// because docs/02-using-event-sources.md quotes it as the example of a user's source.
 /// </summary>
 internal sealed class LineSource(PipeStream pipe, int maxLineLength = 1024) : IEventSource<string>
 {

@@ -55,7 +55,7 @@ public class ResubscriptionTests
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
         var observer = new ContractObserver<int>(loop);
-        using IDisposable subscription = loop.Insert(new FailingSource(pipe.Second)).Retry(3).Subscribe(observer);
+        using IDisposable subscription = loop.Insert(new FdEventSource(pipe.Second) { Failure = new InvalidDataException("the source cannot go on") }).Retry(3).Subscribe(observer);
 
         // The source fails on its first event; Retry subscribes again from inside that OnError and is told why not.
         // (An unbounded Retry keeps asking, as it does of any observable that fails every time.)
@@ -115,18 +115,5 @@ public class ResubscriptionTests
         Assert.Equal([Start.AddSeconds(1), Start.AddSeconds(2), Start.AddSeconds(3)], observer.Values);
         Assert.True(observer.Completed);
         observer.AssertClean();
-    }
-
-    /// <summary>A custom source over a readable fd whose event processing fails, which ends the source with OnError.</summary>
-    private sealed class FailingSource(int fd) : IEventSource<int>
-    {
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Unregister(Poller poller) => poller.Unregister(fd);
-
-        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit) =>
-            throw new InvalidDataException("the source cannot go on");
     }
 }
