@@ -16,6 +16,10 @@ public class ChildProcessInputTests
         var options = new ProcessStartOptions("/bin/cat") { StandardInput = ProcessStdio.Pipe };
         using ChildProcess child = loop.StartProcess(options);
         Assert.True(child.Kill(SigStop), "stopped, cat reads nothing");
+
+        // kill(2) only queues the signal: a cat still running could read once more before it stops, making room
+        // that the test below says is not there.
+        loop.DispatchUntil(() => ChildProbe.IsStopped(child.Pid), "cat stopped by SIGSTOP");
         long received = 0;
         bool inOrder = true;
         var output = new ContractObserver<ReadOnlyMemory<byte>>(
