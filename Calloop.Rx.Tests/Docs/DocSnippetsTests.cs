@@ -6,12 +6,49 @@ namespace Calloop.Rx.Tests.Docs;
 /// Keeps the documentation honest: every ```csharp block in docs/*.md and README.md starts with a
 /// <c>// from &lt;path&gt;</c> line naming a file of the repository, and each of its non-empty lines (whitespace
 /// trimmed) appears in that file, in the same order. The named files are compiled and tested, so the snippets are too.
+/// Snippets show only what a user can write: no helper of this test project appears in them.
 /// </summary>
 public partial class DocSnippetsTests
 {
+    /// <summary>Documents (path prefixes) whose snippets may still use test-only helpers; each entry is a debt.</summary>
+    private static readonly string[] s_testHelpersAllowedIn = ["docs/06-"];
+
     private static readonly string s_root = FindRepositoryRoot();
 
     public static TheoryData<string> Documents() => [.. DocumentPaths()];
+
+    public static TheoryData<string> PublicApiDocuments() =>
+        [.. DocumentPaths().Where(d => !s_testHelpersAllowedIn.Any(p => d.Replace('\\', '/').StartsWith(p, StringComparison.Ordinal)))];
+
+    [Theory]
+    [MemberData(nameof(PublicApiDocuments))]
+    public void Document_snippets_use_no_test_only_helper(string document)
+    {
+        List<Snippet> snippets = ReadSnippets(Path.Combine(s_root, document));
+
+        // A type the document itself declares (the tutorial's custom source) is the reader's own code.
+        var declared = snippets.SelectMany(s => s.Lines).SelectMany(l => DeclaredType().Matches(l)).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var failures = new List<string>();
+        foreach (Snippet snippet in snippets)
+        {
+            foreach (string line in snippet.Lines.SkipWhile(l => l.Trim().Length == 0).Skip(1))
+            {
+                failures.AddRange(TestOnlyIdentifiers(line).Where(name => !declared.Contains(name)).Select(name => $"{document}:{snippet.Line}: {name} is test-only: {line.Trim()}"));
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void Test_only_helpers_are_recognised_in_a_snippet_line()
+    {
+        // Guards the check above against passing vacuously (reflection finding nothing, a regex matching nothing).
+        Assert.Equal(["DispatchUntil"], TestOnlyIdentifiers("loop.DispatchUntil(() => done); // TestSys in a comment"));
+        Assert.Equal(["TestSys"], TestOnlyIdentifiers("var (a, b) = TestSys.SocketPair();"));
+        Assert.Equal(["ContractObserver"], TestOnlyIdentifiers("var o = new ContractObserver<int>(loop, \"FdPair\");"));
+        Assert.Empty(TestOnlyIdentifiers("using var subscription = loop.Timer(TimeSpan.Zero).Subscribe(values.Add, loop.Stop);"));
+    }
 
     [Theory]
     [MemberData(nameof(Documents))]
@@ -96,6 +133,43 @@ public partial class DocSnippetsTests
         Assert.True(failures.Count == 0, document + ": " + string.Join(Environment.NewLine, failures));
     }
 
+    /// <summary>
+    /// The identifiers in a line of code (comments and string literals aside) that name a type this test assembly
+    /// declares, or an extension method it declares. A capitalised name called as a method (<c>Frames(...)</c>) is a
+    /// local function of the quoted file, not the type of the same name.
+    /// </summary>
+    private static List<string> TestOnlyIdentifiers(string line)
+    {
+        string code = StringLiteral().Replace(line.Split("//")[0], "\"\"");
+        var found = new List<string>();
+        foreach (Match m in Identifier().Matches(code))
+        {
+            string name = m.Groups["name"].Value;
+            bool member = m.Groups["dot"].Success;
+            bool call = m.Groups["call"].Success && !m.Groups["new"].Success;
+            if ((!member && !call && s_testTypes.Contains(name)) || (member && s_testExtensions.Contains(name)))
+            {
+                found.Add(name);
+            }
+        }
+
+        return found;
+    }
+
+    private static readonly HashSet<string> s_testTypes =
+        typeof(DocSnippetsTests).Assembly.GetTypes()
+            .Select(t => t.Name.Split('`')[0])
+            .Where(n => !n.Contains('<', StringComparison.Ordinal))
+            .ToHashSet(StringComparer.Ordinal);
+
+    private static readonly HashSet<string> s_testExtensions =
+        typeof(DocSnippetsTests).Assembly.GetTypes()
+            .Where(t => t.IsAbstract && t.IsSealed)
+            .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
+            .Where(m => m.IsDefined(typeof(System.Runtime.CompilerServices.ExtensionAttribute), false))
+            .Select(m => m.Name)
+            .ToHashSet(StringComparer.Ordinal);
+
     private static IEnumerable<string> DocumentPaths() =>
         Directory.GetFiles(Path.Combine(s_root, "docs"), "*.md")
             .Order(StringComparer.Ordinal)
@@ -147,6 +221,15 @@ public partial class DocSnippetsTests
     /// <summary>A markdown link to a relative path (no scheme, not a bare #anchor), without its #fragment.</summary>
     [GeneratedRegex(@"\]\((?![a-z]+:)([^)#\s]+)(?:#[^)]*)?\)")]
     private static partial Regex RelativeLink();
+
+    [GeneratedRegex(@"(?<new>\bnew\s+)?(?<dot>\.\s*)?\b(?<name>[A-Za-z_][A-Za-z0-9_]*)\b(?<call>\s*\()?")]
+    private static partial Regex Identifier();
+
+    [GeneratedRegex(@"(?:\$|u8)?@?""(?:[^""\\]|\\.)*""(?:u8)?")]
+    private static partial Regex StringLiteral();
+
+    [GeneratedRegex(@"\b(?:class|struct|record|interface|enum)\s+([A-Za-z_][A-Za-z0-9_]*)")]
+    private static partial Regex DeclaredType();
 
     [GeneratedRegex(@"\b[A-Z][A-Za-z0-9]*Tests\b")]
     private static partial Regex TestClassName();

@@ -1,8 +1,10 @@
 namespace Calloop.Rx.Tests.Infrastructure;
 
 /// <summary>
-/// A minimal custom source over one readable, non-blocking fd the test owns: each event drains the fd and emits
-/// how many bytes it read. Used where a test needs "a user's <see cref="IEventSource{T}"/>" next to the built-ins.
+/// The tests' one custom source over a readable fd the test owns (a pipe's read end, usually), for where a test
+/// needs "a user's <see cref="IEventSource{T}"/>" next to the built-ins. Each event of its token drains the fd and
+/// emits how many bytes it read, then returns <see cref="After"/>; with <see cref="Failure"/> set it throws that
+/// instead of emitting. It counts the lifecycle calls it receives, so tests can check what the loop asked of it.
 /// </summary>
 public sealed class FdEventSource(int fd) : IEventSource<int>
 {
@@ -10,7 +12,18 @@ public sealed class FdEventSource(int fd) : IEventSource<int>
 
     public int RegisterCount { get; private set; }
 
+    public int ReregisterCount { get; private set; }
+
     public int UnregisterCount { get; private set; }
+
+    /// <summary>How many events of its token the source has processed (those that threw included).</summary>
+    public int ProcessCount { get; private set; }
+
+    /// <summary>What <see cref="ProcessEvents"/> returns after an event; <see cref="PostAction.Continue"/> by default.</summary>
+    public PostAction After { get; set; } = PostAction.Continue;
+
+    /// <summary>When set, event processing throws this (after draining the fd), which ends the source with OnError.</summary>
+    public Exception? Failure { get; set; }
 
     public void Register(Poller poller, TokenFactory tokens)
     {
@@ -23,6 +36,7 @@ public sealed class FdEventSource(int fd) : IEventSource<int>
     {
         _token = tokens.Next();
         poller.Reregister(fd, Interest.Read, TriggerMode.Level, _token);
+        ReregisterCount++;
     }
 
     public void Unregister(Poller poller)
@@ -33,11 +47,19 @@ public sealed class FdEventSource(int fd) : IEventSource<int>
 
     public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit)
     {
-        if (token == _token)
+        if (token != _token)
         {
-            emit(Interop.TestSys.Drain(fd).Length);
+            return PostAction.Continue;
         }
 
-        return PostAction.Continue;
+        ProcessCount++;
+        int read = Interop.TestSys.Drain(fd).Length;
+        if (Failure is not null)
+        {
+            throw Failure;
+        }
+
+        emit(read);
+        return After;
     }
 }

@@ -166,7 +166,7 @@ public class ErrorPropagationTests
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
-        var inner = new FailingPipeSource(pipe.Second);
+        var inner = new FdEventSource(pipe.Second) { Failure = new InvalidOperationException("the source broke") };
         LoopSource<int> failing = loop.Insert(inner);
         var failed = new ContractObserver<int>(loop);
         failing.Subscribe(failed);
@@ -179,7 +179,7 @@ public class ErrorPropagationTests
         loop.Dispatch(TimeSpan.Zero);
 
         // Not an observer's exception: Dispatch does not throw, the source ends with OnError and is unregistered.
-        Assert.Same(inner.Error, failed.Error);
+        Assert.Same(inner.Failure, failed.Error);
         Assert.True(failing.IsTerminated);
         Assert.Equal(1, inner.UnregisterCount);
         Assert.Single(pinged.Values);
@@ -195,36 +195,9 @@ public class ErrorPropagationTests
         var late = new ContractObserver<int>(loop);
         failing.Subscribe(late);
         loop.Dispatch(TimeSpan.Zero);
-        Assert.Same(inner.Error, late.Error);
+        Assert.Same(inner.Failure, late.Error);
         failed.AssertClean();
         pinged.AssertClean();
         late.AssertClean();
-    }
-
-    /// <summary>A source over one pipe whose processing throws.</summary>
-    private sealed class FailingPipeSource(int fd) : IEventSource<int>
-    {
-        public InvalidOperationException Error { get; } = new("the source broke");
-
-        public int ProcessCount { get; private set; }
-
-        public int UnregisterCount { get; private set; }
-
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Unregister(Poller poller)
-        {
-            poller.Unregister(fd);
-            UnregisterCount++;
-        }
-
-        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit)
-        {
-            ProcessCount++;
-            TestSys.Drain(fd);
-            throw Error;
-        }
     }
 }

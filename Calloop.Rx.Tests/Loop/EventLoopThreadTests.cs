@@ -74,7 +74,7 @@ public class EventLoopThreadTests
         sender.Send(2);
         sender.Send(3);
 
-        Assert.True(gotAll.Wait(Patience), "the messages were not delivered");
+        Assert.True(gotAll.Wait(TimeSpan.FromSeconds(4)), "the messages were not delivered");
         Assert.True(ticked.Wait(Patience), "the timer did not fire");
         Assert.Equal([1, 2, 3], received);
         Assert.Empty(offThread);
@@ -120,7 +120,7 @@ public class EventLoopThreadTests
 
         ping.Send();
 
-        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => loopThread.Completion.WaitAsync(Patience));
+        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => loopThread.Completion.WaitAsync(TimeSpan.FromSeconds(4)));
         Assert.Same(thrown, error);
         Assert.True(loopThread.Join(Patience));
         Assert.True(loopThread.Loop.IsDisposed);

@@ -561,7 +561,10 @@ public class LoopLogicTests
         private void Unlock() => _locked = false;
     }
 
-    /// <summary>Opts into the lifecycle hooks but keeps their default (no-op) implementations.</summary>
+    /// <summary>
+    /// Opts into the lifecycle hooks but keeps their default (no-op) implementations; the shared
+    /// <see cref="FdEventSource"/> does not opt in, which is why this test keeps a source of its own.
+    /// </summary>
     private sealed class DefaultHooksPipeSource(int fd) : IEventSource<int>
     {
         public bool NeedsExtraLifecycleEvents => true;

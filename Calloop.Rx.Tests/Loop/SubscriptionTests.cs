@@ -103,7 +103,7 @@ public class SubscriptionTests
         try
         {
             var failure = new InvalidOperationException("the source broke");
-            LoopSource<int> source = loop.Insert(new FailingSource(read, failure));
+            LoopSource<int> source = loop.Insert(new FdEventSource(read) { Failure = failure });
             var early = new ContractObserver<int>(loop);
             source.Subscribe(early);
             TestSys.Write(write, "x"u8);
@@ -350,17 +350,5 @@ public class SubscriptionTests
             TestSys.Close(a);
             TestSys.Close(b);
         }
-    }
-
-    /// <summary>A custom source whose own event processing fails.</summary>
-    private sealed class FailingSource(int fd, Exception failure) : IEventSource<int>
-    {
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Unregister(Poller poller) => poller.Unregister(fd);
-
-        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit) => throw failure;
     }
 }

@@ -53,6 +53,9 @@ internal static class ChildProbe
     /// </summary>
     public static void AssertReaped(int pid) => Assert.True(State(pid) is (_, false), $"child {pid} is still there, state {State(pid).State}");
 
+    /// <summary>Whether child <paramref name="pid"/> is stopped (state T), as after SIGSTOP once the kernel has stopped it.</summary>
+    public static bool IsStopped(int pid) => State(pid) is ("T", true);
+
     /// <summary>Whether process <paramref name="pid"/> sleeps in a write to a full pipe (its /proc wait channel).</summary>
     public static bool IsBlockedWritingToAPipe(int pid)
     {

@@ -21,14 +21,15 @@ public class ProcessExitTests
     {
         using var loop = new EventLoop();
         using TestChild child = TestChild.Shell("exit 3");
-        var observer = new ContractObserver<ProcessExit>(loop);
-        loop.WatchProcess(child.Pid).Subscribe(observer);
+        var exits = new List<ProcessExit>();
+        bool completed = false;
+        using IDisposable subscription = loop.WatchProcess(child.Pid).Subscribe(exits.Add, () => completed = true);
 
-        loop.DispatchUntil(() => observer.Completed, "the exit");
+        using var deadline = new LoopDeadline(loop);
+        while (!completed) loop.Dispatch(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(new ProcessExit(child.Pid, 3, null, false), Assert.Single(observer.Values));
-        Assert.True(Assert.Single(observer.Values).IsStatusKnown);
-        observer.AssertClean();
+        Assert.Equal(new ProcessExit(child.Pid, 3, null, false), Assert.Single(exits));
+        Assert.True(Assert.Single(exits).IsStatusKnown);
     }
 
     [Fact]
@@ -305,20 +306,22 @@ public class ProcessExitTests
             {
                 RedirectStandardInput = true,
             })!;
-            var observer = new ContractObserver<ProcessExit>(loop);
-            loop.WatchProcess(process.Id).Subscribe(observer);
+            var exits = new List<ProcessExit>();
+            bool completed = false;
+            using IDisposable subscription = loop.WatchProcess(process.Id).Subscribe(exits.Add, () => completed = true);
             loop.Dispatch(TimeSpan.Zero);
-            Assert.Empty(observer.Notifications);
+            Assert.Empty(exits);
+            Assert.False(completed);
 
+            using var deadline = new LoopDeadline(loop);
             process.StandardInput.Close();
-            loop.DispatchUntil(() => observer.Completed, "the exit");
+            while (!completed) loop.Dispatch(TimeSpan.FromSeconds(1));
 
-            ProcessExit exit = Assert.Single(observer.Values);
+            ProcessExit exit = Assert.Single(exits);
             Assert.Equal(process.Id, exit.Pid);
             Assert.True(exit.ExitCode is null or 3, $"exit code {exit.ExitCode}");
             Assert.Null(exit.Signal);
-            observer.AssertClean();
-            Assert.True(process.WaitForExit(LoopExtensions.Patience));
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(4)));
             Assert.Equal(3, process.ExitCode);
         }
     }

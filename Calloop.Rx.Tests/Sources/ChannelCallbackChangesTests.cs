@@ -14,28 +14,28 @@ public class ChannelCallbackChangesTests
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
-        var observer = new ContractObserver<int>(loop, value =>
+        var received = new List<int>();
+        using IDisposable subscription = messages.Subscribe(value =>
         {
+            received.Add(value);
             if (value == 2)
             {
                 messages.Disable();
             }
         });
-        using IDisposable subscription = messages.Subscribe(observer);
         sender.Send(1);
         sender.Send(2);
         sender.Send(3);
 
         loop.Dispatch(TimeSpan.Zero);
-        Assert.Equal([1, 2], observer.Values);
+        Assert.Equal([1, 2], received);
         loop.Dispatch(TimeSpan.Zero);
-        Assert.Equal([1, 2], observer.Values);
+        Assert.Equal([1, 2], received);
 
         messages.Enable();
         loop.Dispatch(TimeSpan.Zero);
-        Assert.Equal([1, 2, 3], observer.Values);
+        Assert.Equal([1, 2, 3], received);
         sender.Dispose();
-        observer.AssertClean();
     }
 
     [Fact]

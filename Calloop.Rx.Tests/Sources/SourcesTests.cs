@@ -36,7 +36,7 @@ public class SourcesTests
         // A custom source: Update goes to Reregister, Remove to Unregister, and each step fires as calloop's test expects.
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
-        var inner = new CountingPipeSource(pipe.Second);
+        var inner = new FdEventSource(pipe.Second);
         LoopSource<int> source = loop.Insert(inner);
         var observer = new ContractObserver<int>(loop);
         source.Subscribe(observer);
@@ -93,7 +93,7 @@ public class SourcesTests
         // each event delivers nothing more until it is enabled, and what arrived meanwhile then comes.
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
-        var inner = new CountingPipeSource(pipe.Second) { After = PostAction.Disable };
+        var inner = new FdEventSource(pipe.Second) { After = PostAction.Disable };
         LoopSource<int> source = loop.Insert(inner);
         var observer = new ContractObserver<int>(loop);
         source.Subscribe(observer);
@@ -120,7 +120,7 @@ public class SourcesTests
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
-        var inner = new CountingPipeSource(pipe.Second) { After = PostAction.Reregister };
+        var inner = new FdEventSource(pipe.Second) { After = PostAction.Reregister };
         LoopSource<int> source = loop.Insert(inner);
         var observer = new ContractObserver<int>(loop);
         source.Subscribe(observer);
@@ -149,7 +149,7 @@ public class SourcesTests
         using var pipe = FdPair.Pipe();
         foreach (PostAction returned in new[] { PostAction.Reregister, PostAction.Disable, PostAction.Continue })
         {
-            var inner = new CountingPipeSource(pipe.Second) { After = returned };
+            var inner = new FdEventSource(pipe.Second) { After = returned };
             LoopSource<int> source = loop.Insert(inner);
             var observer = new ContractObserver<int>(loop, _ => source.Remove());
             source.Subscribe(observer);
@@ -210,47 +210,5 @@ public class SourcesTests
         combined = combined.Combine(b);
 
         Assert.Equal(a == b ? a : PostAction.Reregister, combined);
-    }
-
-    /// <summary>A user's source over one pipe that counts the lifecycle calls it receives.</summary>
-    private sealed class CountingPipeSource(int fd) : IEventSource<int>
-    {
-        private Token _token;
-
-        public int ReregisterCount { get; private set; }
-
-        public int UnregisterCount { get; private set; }
-
-        /// <summary>What <see cref="ProcessEvents"/> returns after an event.</summary>
-        public PostAction After { get; set; } = PostAction.Continue;
-
-        public void Register(Poller poller, TokenFactory tokens)
-        {
-            _token = tokens.Next();
-            poller.Register(fd, Interest.Read, TriggerMode.Level, _token);
-        }
-
-        public void Reregister(Poller poller, TokenFactory tokens)
-        {
-            _token = tokens.Next();
-            poller.Reregister(fd, Interest.Read, TriggerMode.Level, _token);
-            ReregisterCount++;
-        }
-
-        public void Unregister(Poller poller)
-        {
-            poller.Unregister(fd);
-            UnregisterCount++;
-        }
-
-        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit)
-        {
-            if (token == _token)
-            {
-                emit(TestSys.Drain(fd).Length);
-            }
-
-            return After;
-        }
     }
 }

@@ -1,14 +1,14 @@
+using System.IO.Pipes;
 using System.Reactive.Linq;
 using System.Text;
 using Calloop.Rx.Testing;
-using Calloop.Rx.Tests.Interop;
 using Microsoft.Reactive.Testing;
 
 namespace Calloop.Rx.Tests.Testing;
 
 /// <summary>
 /// The same virtual-time test run many times in a row gives the same messages, although its input goes through a
-/// real socket and a real channel: nothing in the outcome depends on thread timing.
+/// real pipe and a real channel: nothing in the outcome depends on thread timing.
 /// </summary>
 public sealed class DeterminismTests : ReactiveTest
 {
@@ -44,33 +44,28 @@ public sealed class DeterminismTests : ReactiveTest
 
     /// <summary>
     /// Ticks of an interval, a one-shot loop timer, channel messages debounced on the loop's scheduler, and bytes read
-    /// from a socket, all merged; the script writes and sends at fixed ticks.
+    /// from a pipe, all merged; the script writes and sends at fixed ticks.
     /// </summary>
     private static IList<Recorded<System.Reactive.Notification<string>>> RunOnce()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;
-        var (a, b) = TestSys.SocketPair();
-        try
-        {
-            var (sender, messages) = loop.Channel<int>();
-            scheduler.Script
-                .Write(250, a, "ab"u8).Send(260, sender, 1).Send(280, sender, 2).Write(350, a, "cd"u8)
-                .Send(480, sender, 3).Write(500, a, "ef"u8).Send(730, sender, 4);
+        using var writer = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var reader = new AnonymousPipeClientStream(PipeDirection.In, writer.ClientSafePipeHandle);
+        int a = (int)writer.SafePipeHandle.DangerousGetHandle();
+        byte[] buffer = new byte[64];
+        var (sender, messages) = loop.Channel<int>();
+        scheduler.Script
+            .Write(250, a, "ab"u8).Send(260, sender, 1).Send(280, sender, 2).Write(350, a, "cd"u8)
+            .Send(480, sender, 3).Write(500, a, "ef"u8).Send(730, sender, 4);
 
-            IObservable<string> ticks = Observable.Interval(TimeSpan.FromTicks(100), loop.Scheduler).Select(i => $"tick:{i}");
-            IObservable<string> timer = loop.Timer(TimeSpan.FromTicks(200)).Select(_ => "timer");
-            IObservable<string> debounced = messages.Buffer(() => messages.Throttle(TimeSpan.FromTicks(20), loop.Scheduler))
-                .Where(batch => batch.Count > 0)
-                .Select(batch => "channel:" + string.Join(",", batch));
-            IObservable<string> bytes = loop.Fd(b).Select(_ => "fd:" + Encoding.ASCII.GetString(TestSys.Drain(b)));
+        IObservable<string> ticks = Observable.Interval(TimeSpan.FromTicks(100), loop.Scheduler).Select(i => $"tick:{i}");
+        IObservable<string> timer = loop.Timer(TimeSpan.FromTicks(200)).Select(_ => "timer");
+        IObservable<string> debounced = messages.Buffer(() => messages.Throttle(TimeSpan.FromTicks(20), loop.Scheduler))
+            .Where(batch => batch.Count > 0)
+            .Select(batch => "channel:" + string.Join(",", batch));
+        IObservable<string> bytes = loop.Fd(reader.SafePipeHandle).Select(_ => "fd:" + Encoding.ASCII.GetString(buffer, 0, reader.Read(buffer)));
 
-            return scheduler.Start(() => Observable.Merge(ticks, timer, debounced, bytes), created: 100, subscribed: 200, disposed: 800).Messages;
-        }
-        finally
-        {
-            TestSys.Close(a);
-            TestSys.Close(b);
-        }
+        return scheduler.Start(() => Observable.Merge(ticks, timer, debounced, bytes), created: 100, subscribed: 200, disposed: 800).Messages;
     }
 }

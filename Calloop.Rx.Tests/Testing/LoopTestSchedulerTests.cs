@@ -1,9 +1,9 @@
+using System.IO.Pipes;
 using System.Reactive;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using System.Text;
 using Calloop.Rx.Testing;
-using Calloop.Rx.Tests.Interop;
 using Microsoft.Reactive.Testing;
 
 namespace Calloop.Rx.Tests.Testing;
@@ -150,18 +150,13 @@ public sealed class LoopTestSchedulerTests : ReactiveTest
     public void Script_WritesToARealFd_AndTheReadinessIsDeliveredAtThatTick()
     {
         using var scheduler = new LoopTestScheduler();
-        var (a, b) = TestSys.SocketPair();
-        try
-        {
-            scheduler.Script.Write(300, a, "hello"u8).Write(420, a, "world"u8);
-            var res = scheduler.Start(() => scheduler.Loop.Fd(b).Select(_ => Encoding.ASCII.GetString(TestSys.Drain(b))));
-            res.Messages.AssertEqual(OnNext(300, "hello"), OnNext(420, "world"));
-        }
-        finally
-        {
-            TestSys.Close(a);
-            TestSys.Close(b);
-        }
+        using var writer = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var reader = new AnonymousPipeClientStream(PipeDirection.In, writer.ClientSafePipeHandle);
+        int a = (int)writer.SafePipeHandle.DangerousGetHandle();
+        byte[] buffer = new byte[64];
+        scheduler.Script.Write(300, a, "hello"u8).Write(420, a, "world"u8);
+        var res = scheduler.Start(() => scheduler.Loop.Fd(reader.SafePipeHandle).Select(_ => Encoding.ASCII.GetString(buffer, 0, reader.Read(buffer))));
+        res.Messages.AssertEqual(OnNext(300, "hello"), OnNext(420, "world"));
     }
 
     [Fact]

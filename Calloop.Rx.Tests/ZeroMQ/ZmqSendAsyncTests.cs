@@ -20,16 +20,21 @@ public class ZmqSendAsyncTests
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
         var (sender, source, observer) = bed.Start(push, options: new ZmqSourceOptions { OutboxCapacity = Capacity });
+        EventLoop loop = bed.Loop;
         Task producer = Task.Run(async () =>
         {
             for (int i = 0; i < 3 * Capacity; i++)
             {
-                await sender.SendAsync([Frames.Int(i)]);
+                await sender.SendAsync([BitConverter.GetBytes(i)]);
             }
         });
 
         // The producer fills the outbox and then waits: the loop has nowhere to send.
-        bed.Loop.DispatchUntil(() => sender.Pending == Capacity, "a full outbox");
+        using (new LoopDeadline(loop))
+        {
+            while (sender.Pending < Capacity) loop.Dispatch(TimeSpan.FromSeconds(1));
+        }
+
         bed.Loop.Dispatch(TimeSpan.Zero);
         Assert.False(producer.IsCompleted);
 
