@@ -1,6 +1,5 @@
 using System.Reactive;
 using Calloop.Rx.Tests.Infrastructure;
-using Calloop.Rx.Tests.Interop;
 
 namespace Calloop.Rx.Tests.Loop;
 
