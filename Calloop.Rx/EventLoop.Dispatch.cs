@@ -257,8 +257,16 @@ public sealed partial class EventLoop
                 }
             }
 
+            long readyDeadline = ReadyDeadline();
             while (_readyCursor < _readyBatch.Count)
             {
+                if (readyDeadline != long.MaxValue && Stopwatch.GetTimestamp() > readyDeadline)
+                {
+                    // Out of time: the rest stay queued (their flags still set, so producers do not queue them again)
+                    // and go first in the next dispatch, which does not wait; timers run now.
+                    break;
+                }
+
                 Notifier notifier = _readyBatch[_readyCursor++];
                 if (notifier.TakeForDelivery())
                 {
@@ -270,7 +278,12 @@ public sealed partial class EventLoop
                 }
             }
 
-            _readyBatch.Clear();
+            if (!HasDeferredReady)
+            {
+                _readyBatch.Clear();
+                _readyCursor = 0;
+            }
+
             _phase = Phase.Timers;
             CollectDueTimers();
         }
@@ -440,7 +453,7 @@ public sealed partial class EventLoop
 
         lock (Gate)
         {
-            if (HasReady || _ready.Count > 0 || _stopRequested || _disposed || Interlocked.Exchange(ref _wakeRequested, 0) == 1)
+            if (HasReady || HasDeferredReady || _ready.Count > 0 || _stopRequested || _disposed || Interlocked.Exchange(ref _wakeRequested, 0) == 1)
             {
                 return 0;
             }

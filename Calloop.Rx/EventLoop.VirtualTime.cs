@@ -28,7 +28,7 @@ public sealed partial class EventLoop
             lock (Gate)
             {
                 next = _timers.NextDeadline;
-                immediate = _ready.Count > 0;
+                immediate = _ready.Count > 0 || HasDeferredReady;
             }
 
             if (immediate || (IsOnLoopThread && (_running.Count > 0 || _dueCursor < _due.Count)))
@@ -212,7 +212,7 @@ public sealed partial class EventLoop
                 lock (Gate)
                 {
                     next = _timers.NextDeadline;
-                    ready = _ready.Count > 0;
+                    ready = _ready.Count > 0 || HasDeferredReady;
                 }
 
                 // What is runnable now (immediate work, the rest of an interrupted dispatch) runs before the clock
