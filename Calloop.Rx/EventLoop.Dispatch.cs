@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using Calloop.Rx.Diagnostics;
 using Calloop.Rx.Scheduling;
 
 namespace Calloop.Rx;
@@ -86,7 +89,14 @@ public sealed partial class EventLoop
             // Disposed by another thread since the check above: LeaveDispatch tears down.
             if (!_disposed)
             {
-                DispatchCore(timeoutTicks);
+                if (_monitor is { } monitor)
+                {
+                    DispatchMeasured(timeoutTicks, monitor);
+                }
+                else
+                {
+                    DispatchCore(timeoutTicks);
+                }
             }
         }
         finally
@@ -356,6 +366,8 @@ public sealed partial class EventLoop
     private void Wait(long timeoutTicks)
     {
         // The hooks are for custom sources that ask for them; most loops have none, so the check is inline.
+        LoopMonitor? monitor = _monitor;
+        long waitStart = monitor is null ? 0 : Stopwatch.GetTimestamp();
         bool synthetic = _lifecycleSources.Length != 0 && RunBeforeSleepHooks();
         long wait = synthetic ? 0 : BoundWait(timeoutTicks);
         int count = wait == 0 ? _epoll.Poll() : _spinTicks > 0 ? Spin(ref wait) : -1;
@@ -374,6 +386,11 @@ public sealed partial class EventLoop
             {
                 Interlocked.Exchange(ref _wakeArmed, 0);
             }
+        }
+
+        if (monitor is not null)
+        {
+            monitor.WaitTimestampTicks += Stopwatch.GetTimestamp() - waitStart;
         }
 
         _eventCount = count;
@@ -466,6 +483,19 @@ public sealed partial class EventLoop
     /// An exception escaping the source itself (not its observers) means the source failed: OnError, unregistered.
     /// </summary>
     private void Deliver(ILoopSource source, Readiness readiness, Token token)
+    {
+        if (_monitor is { } monitor)
+        {
+            DeliverMeasured(source, readiness, token, monitor);
+        }
+        else
+        {
+            DeliverCore(source, readiness, token);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void DeliverCore(ILoopSource source, Readiness readiness, Token token)
     {
         CurrentSource = source;
         try

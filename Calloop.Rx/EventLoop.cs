@@ -324,6 +324,7 @@ public sealed partial class EventLoop : IDisposable
         if (source.TrackedSlot == 0)
         {
             source.TrackedSlot = _tracked.Add(source) + 1;
+            _monitor?.OnTracked(source);
         }
     }
 
@@ -334,6 +335,7 @@ public sealed partial class EventLoop : IDisposable
         {
             _tracked.Remove(source.TrackedSlot - 1);
             source.TrackedSlot = 0;
+            _monitor?.OnUntracked(source);
         }
     }
 

@@ -1,3 +1,5 @@
+using Calloop.Rx.Diagnostics;
+
 namespace Calloop.Rx;
 
 /// <summary>The loop's non-generic view of a <see cref="LoopSource{T}"/>.</summary>
@@ -11,6 +13,18 @@ internal interface ILoopSource
 
     /// <summary>1 + the source's id in the loop's table of sources to tear down, 0 when not in it (guarded by the gate).</summary>
     int TrackedSlot { get; set; }
+
+    /// <summary>A short description, e.g. <c>Fd 7</c>.</summary>
+    string Name { get; }
+
+    /// <summary>The source's diagnostics record while the loop's diagnostics are observed; null otherwise (guarded by the gate, read without it on hot paths).</summary>
+    SourceRecord? Record { get; set; }
+
+    /// <summary>The state the live model shows (caller holds the gate).</summary>
+    SourceState DiagnosticState { get; }
+
+    /// <summary>How many subscribers the source has (caller holds the gate).</summary>
+    int SubscriberCount { get; }
 
     /// <summary>Handles one event on the loop thread. Exceptions escaping it mean the source failed.</summary>
     void OnReady(Readiness readiness, Token token);

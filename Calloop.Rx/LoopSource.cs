@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Calloop.Rx.Diagnostics;
 using Calloop.Rx.Scheduling;
 
 namespace Calloop.Rx;
@@ -34,6 +35,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     // has ended it holds the error it ended with, if any, for late subscribers. The fields are kept few and small
     // because a program may hold 100,000 live timers, each a source: every byte of them is garbage-collector work.
     private object? _subscribers;
+    private SourceRecord? _record; // diagnostics: null unless someone observes them
     private Token _token;
     private State _state;
     private Request _deferred;
@@ -109,6 +111,28 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     int ILoopSource.TrackedSlot { get; set; }
 
+    string ILoopSource.Name => Name;
+
+    SourceRecord? ILoopSource.Record
+    {
+        get => _record;
+        set => _record = value;
+    }
+
+    SourceState ILoopSource.DiagnosticState => _state switch
+    {
+        State.Terminated => SourceState.Ended,
+        State.Active => _enabled ? SourceState.Active : SourceState.Disabled,
+        _ => SourceState.Idle,
+    };
+
+    int ILoopSource.SubscriberCount => _subscribers switch
+    {
+        Subscription => 1,
+        Subscription[] many => many.Length,
+        _ => 0,
+    };
+
     /// <summary>
     /// Whether the source holds OS resources from creation until it ends (a socket it owns), so loop disposal must
     /// reach it even while unsubscribed. Other sources are reachable from the loop only while registered, so one
@@ -159,6 +183,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                     Subscription[] many => (Subscription[])[.. many, subscription],
                     _ => throw new InvalidOperationException(),
                 };
+                Loop.Monitor?.OnChanged(this, SourceChangeReason.Updated);
             }
         }
 
@@ -273,6 +298,13 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
                     break;
             }
+
+            Loop.Monitor?.OnChanged(this, request switch
+            {
+                Request.Enable => SourceChangeReason.Enabled,
+                Request.Disable => SourceChangeReason.Disabled,
+                _ => SourceChangeReason.Updated,
+            });
         }
     }
 
@@ -366,6 +398,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     {
     }
 
+    /// <summary>The source's diagnostics record while they are observed, else null.</summary>
+    private protected SourceRecord? DiagnosticsRecord => _record;
+
     /// <summary>Whether the source is registered with epoll or the heap right now. Caller holds the gate.</summary>
     private protected bool IsArmed => _armed;
 
@@ -382,6 +417,11 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>Delivers <paramref name="value"/> to every live subscriber (loop thread). Observer exceptions are recorded, not thrown.</summary>
     private protected void Emit(T value)
     {
+        if (_record is { } record)
+        {
+            record.Delivered++;
+        }
+
         object? subscribers = Volatile.Read(ref _subscribers);
         if (subscribers is Subscription one)
         {
@@ -477,6 +517,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
                 return false;
             }
 
+            Loop.Monitor?.OnChanged(this, SourceChangeReason.Ended);
             if (_state == State.Active)
             {
                 failure = Deactivate();
@@ -655,6 +696,8 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             {
                 RemoveOneOfMany(subscription);
             }
+
+            Loop.Monitor?.OnChanged(this, SourceChangeReason.Updated);
         }
 
         if (failure is not null)

@@ -12,9 +12,26 @@ internal static class LoopWorkloads
 {
     public const string Impl = "calloop-rx";
 
+    /// <summary>
+    /// A loop for a workload; with CALLOOP_RX_DIAGNOSTICS=1 its statistics are observed (sampled every second) and its
+    /// metrics published, so that the anchors state what diagnostics cost when switched on.
+    /// </summary>
+    private static EventLoop NewLoop()
+    {
+        var loop = new EventLoop();
+        if (Environment.GetEnvironmentVariable("CALLOOP_RX_DIAGNOSTICS") == "1")
+        {
+            // Both end with the loop's disposal.
+            loop.Diagnostics.Sample(TimeSpan.FromSeconds(1)).Subscribe(_ => { });
+            loop.Diagnostics.PublishMetrics();
+        }
+
+        return loop;
+    }
+
     public static void Channel(long n)
     {
-        using var loop = new EventLoop();
+        using var loop = NewLoop();
         var (sender, messages) = loop.Channel<ulong>();
         ulong sum = 0;
         long count = 0;
@@ -49,8 +66,8 @@ internal static class LoopWorkloads
 
     public static void PingPong(long n)
     {
-        using var loopA = new EventLoop();
-        using var loopB = new EventLoop();
+        using var loopA = NewLoop();
+        using var loopB = NewLoop();
         var (pingA, pingsA) = loopA.Ping();
         var (pingB, pingsB) = loopB.Ping();
         var stamps = new long[n + 1];
@@ -95,7 +112,7 @@ internal static class LoopWorkloads
 
     public static void Timers(long n)
     {
-        using var loop = new EventLoop();
+        using var loop = NewLoop();
         long fired = 0;
         double lateTicks = 0;
         var observer = new Observer<DateTimeOffset>(deadline =>
@@ -129,7 +146,7 @@ internal static class LoopWorkloads
 
     public static void TimerCancel(long n)
     {
-        using var loop = new EventLoop();
+        using var loop = NewLoop();
         long fired = 0;
         var observer = new Observer<DateTimeOffset>(_ => fired++);
         var lcg = new Lcg();
@@ -154,7 +171,7 @@ internal static class LoopWorkloads
 
     public static void Fds(string workload, int pipes, long n)
     {
-        using var loop = new EventLoop();
+        using var loop = NewLoop();
         var fds = new (int Read, int Write)[pipes];
         long reads = 0;
         for (int p = 0; p < pipes; p++)
@@ -186,7 +203,7 @@ internal static class LoopWorkloads
 
     public static void Idle(long n)
     {
-        using var loop = new EventLoop();
+        using var loop = NewLoop();
         var counter = new Counter();
         Action increment = counter.Increment;
         long start = Stopwatch.GetTimestamp();
@@ -204,7 +221,7 @@ internal static class LoopWorkloads
     /// <summary>Two seconds of <see cref="EventLoop.Run"/> with only a far timer registered: the process CPU it costs.</summary>
     public static void IdleCpu()
     {
-        using var loop = new EventLoop();
+        using var loop = NewLoop();
         loop.Timer(TimeSpan.FromHours(1)).Subscribe(new Observer<DateTimeOffset>(_ => { }));
         // Let the runtime settle (background tiered compilation of the warm-up run) before the measured window, which
         // should see the idle loop only: strace shows the loop itself makes 3 epoll calls in the whole window.

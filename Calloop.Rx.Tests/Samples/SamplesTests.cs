@@ -35,6 +35,18 @@ public class SamplesTests
     }
 
     [Fact]
+    public void Counters_self_test_reads_the_loops_figures_from_the_Calloop_Rx_meter()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["counters", "--self-test"], output));
+        string text = output.ToString();
+        Assert.Contains($"counters: pid {Environment.ProcessId}, meter Calloop.Rx", text);
+        Assert.Matches(@"calloop\.rx\.events\[Channel\] [1-9]", text);
+        Assert.Matches(@"calloop\.rx\.iterations [1-9]", text);
+        Assert.Contains("calloop.rx.callback.duration[Ping]", text);
+    }
+
+    [Fact]
     public void Lines_prints_whole_lines_split_across_reads_and_ends_with_the_stream()
     {
         var output = new StringWriter();

@@ -1,3 +1,5 @@
+using Calloop.Rx.Diagnostics;
+
 namespace Calloop.Rx;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Calloop.Rx;
 /// A dispatch delivers at most <see cref="BatchLimit"/> messages (at most capacity + 1 for a bounded channel), so
 /// one busy producer cannot starve the other sources; the rest follow in the next dispatch, which does not wait.
 /// </remarks>
-public sealed class ChannelSource<T> : LoopSource<T>
+public sealed class ChannelSource<T> : LoopSource<T>, IQueuedSource
 {
     /// <summary>Most messages delivered per dispatch (calloop's bound). A property, not a constant, so that a later version may change it without recompiling callers.</summary>
     public static int BatchLimit => 1024;
@@ -26,6 +28,8 @@ public sealed class ChannelSource<T> : LoopSource<T>
     }
 
     internal Notifier Notifier { get; }
+
+    int IQueuedSource.QueueDepth => _core.Queue.Depth;
 
     internal override string Name => "Channel";
 

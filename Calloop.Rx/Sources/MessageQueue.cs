@@ -55,6 +55,9 @@ internal sealed class MessageQueue<T> : ISendWaiterOwner<T>
     }
 
     /// <summary>Loop thread: whether messages remain after the last <see cref="Advance"/> (a hint when producers run).</summary>
+    /// <summary>Messages waiting: approximate while producers send. Loop thread.</summary>
+    public int Depth => Math.Max(0, Volatile.Read(ref _incomingCount) + (_outgoingCount - _cursor));
+
     public bool HasMore => _cursor < _outgoingCount || Volatile.Read(ref _incomingCount) > 0;
 
     /// <summary>Any thread: appends <paramref name="item"/> unless full or closed (a closed side, or the loop disposed).</summary>

@@ -26,7 +26,18 @@ public sealed class PingSource : LoopSource<Unit>
     /// <summary>Any thread: records a ping and queues the source. False once the source has ended.</summary>
     internal bool Send()
     {
-        Volatile.Write(ref _pinged, 1);
+        if (DiagnosticsRecord is { } record)
+        {
+            if (Interlocked.Exchange(ref _pinged, 1) == 1)
+            {
+                Interlocked.Increment(ref record.Coalesced);
+            }
+        }
+        else
+        {
+            Volatile.Write(ref _pinged, 1);
+        }
+
         return _notifier.Signal();
     }
 
