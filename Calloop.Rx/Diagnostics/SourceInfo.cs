@@ -16,7 +16,7 @@ public sealed record SourceInfo(
     string Name,
     int? Fd,
     Interest? Interest,
-    Mode? Mode,
+    TriggerMode? Mode,
     SourceState State,
     int SubscriberCount,
     DateTimeOffset CreatedAt);
