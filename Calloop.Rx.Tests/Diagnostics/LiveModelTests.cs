@@ -117,6 +117,22 @@ public class LiveModelTests
     }
 
     [Fact]
+    public void GetSources_ShowsAnEmbeddedLoopIdleUntilSubscribed_ThenActiveBesideTheFdItWatches()
+    {
+        using var outer = new EventLoop();
+        using var inner = new EventLoop();
+        EmbeddedLoopSource embedded = outer.Embed(inner);
+
+        SourceInfo idle = Assert.Single(outer.Diagnostics.GetSources());
+        Assert.Equal((SourceKind.Embedded, SourceState.Idle, 0), (idle.Kind, idle.State, idle.SubscriberCount));
+
+        using var subscription = embedded.Subscribe();
+        IReadOnlyList<SourceInfo> rows = outer.Diagnostics.GetSources();
+        Assert.Equal(SourceState.Active, Assert.Single(rows, row => row.Kind == SourceKind.Embedded).State);
+        Assert.Equal(inner.PollFd, Assert.Single(rows, row => row.Kind == SourceKind.Fd).Fd);
+    }
+
+    [Fact]
     public void Changes_CompleteWhenTheLoopIsDisposed()
     {
         var loop = new EventLoop();
@@ -165,6 +181,49 @@ public class LiveModelTests
         Assert.Contains(notifications, n => n.Action == NotifyCollectionChangedAction.Replace);
         Assert.Equal(3, notifications.Count(n => n.Action == NotifyCollectionChangedAction.Add));
         ping.Dispose();
+    }
+
+    [Fact]
+    public void ObservableSourceCollection_FollowsChurnFromManyThreads_AndEndsEqualToTheModel()
+    {
+        using var ui = new UiSynchronizationContext();
+        using var loopThread = EventLoopThread.Start();
+        EventLoop loop = loopThread.Loop;
+        using var changed = new SemaphoreSlim(0);
+        using var collection = new ObservableSourceCollection(loop.Diagnostics.Changes, ui);
+        ((INotifyCollectionChanged)collection).CollectionChanged += (_, _) => changed.Release();
+        var kept = new ConcurrentBag<IDisposable>();
+        var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                var (_, source) = loop.Channel<int>();
+                IDisposable subscription = source.Subscribe();
+                if (i % 50 == t)
+                {
+                    kept.Add(subscription);
+                }
+                else
+                {
+                    subscription.Dispose();
+                }
+            }
+        })).ToList();
+        threads.ForEach(thread => thread.Start());
+        Assert.All(threads, thread => Assert.True(thread.Join(LoopExtensions.Patience)));
+
+        long[] expected = [.. loop.Diagnostics.GetSources().Select(row => row.Id)];
+        Assert.Equal(17, expected.Length); // 16 kept channels and the model's own feed
+        var deadline = DateTime.UtcNow + LoopExtensions.Patience;
+        while (!OnUi(ui, () => collection.Select(row => row.Id).Order().SequenceEqual(expected)))
+        {
+            Assert.True(changed.Wait(deadline - DateTime.UtcNow), "the collection did not end equal to the model");
+        }
+
+        foreach (IDisposable subscription in kept)
+        {
+            subscription.Dispose();
+        }
     }
 
     private static T OnUi<T>(UiSynchronizationContext ui, Func<T> read)

@@ -92,6 +92,34 @@ public class MetricsTests
         Assert.Empty(durations);
     }
 
+    [Fact]
+    public void DisposedLoop_LeavesTheMeter_EvenIfItsPublicationIsNotDisposed()
+    {
+        var loop = new EventLoop();
+        var iterations = new ConcurrentQueue<long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == LoopDiagnostics.MeterName && instrument.Name == "calloop.rx.iterations")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => iterations.Enqueue(value));
+        listener.Start();
+        IDisposable publication = loop.Diagnostics.PublishMetrics();
+        loop.Dispatch(TimeSpan.Zero);
+        listener.RecordObservableInstruments();
+        Assert.True(Assert.Single(iterations) >= 1);
+
+        // No other loop publishes meanwhile (serial collection): the total is this loop's, or nothing once it left.
+        loop.Dispose();
+        iterations.Clear();
+        listener.RecordObservableInstruments();
+        Assert.Equal(0, Assert.Single(iterations));
+        publication.Dispose();
+    }
+
     private static string? KindOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         foreach (var tag in tags)

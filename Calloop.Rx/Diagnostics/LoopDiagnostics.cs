@@ -144,7 +144,7 @@ public sealed class LoopDiagnostics
     /// <c>calloop.source.kind</c>. Counters and gauges are read when a listener collects, on its thread; the
     /// histogram is recorded on the loop thread per callback while a listener enables it.
     /// </summary>
-    /// <returns>A handle whose disposal (any thread, idempotent) stops publishing.</returns>
+    /// <returns>A handle whose disposal (any thread, idempotent) stops publishing; disposing the loop stops it too.</returns>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public IDisposable PublishMetrics()
     {

@@ -44,7 +44,7 @@ internal static class LoopMetrics
     public static void RecordCallback(long stopwatchTicks, string kind) =>
         s_callbackDuration.Record(Stopwatch.GetElapsedTime(0, stopwatchTicks).TotalSeconds, new KeyValuePair<string, object?>(KindTag, kind));
 
-    /// <summary>Adds a loop to the published set until the handle is disposed.</summary>
+    /// <summary>Adds a loop to the published set until the handle is disposed or the loop is.</summary>
     public static IDisposable Publish(EventLoop loop, LoopMonitor monitor)
     {
         lock (s_gate)
@@ -53,7 +53,7 @@ internal static class LoopMetrics
         }
 
         monitor.PublishesMetrics = true;
-        return Disposable.Create(() =>
+        IDisposable removal = Disposable.Create(() =>
         {
             lock (s_gate)
             {
@@ -62,6 +62,10 @@ internal static class LoopMetrics
 
             monitor.PublishesMetrics = false;
         });
+
+        // A disposed loop leaves the meter (and the process-wide list) even if its handle is never disposed.
+        CancellationTokenRegistration onLoopDisposal = loop.DisposalToken.Register(removal.Dispose);
+        return new CompositeDisposable(onLoopDisposal, removal);
     }
 
     private static List<(EventLoop Loop, LoopMonitor Monitor)> Published
