@@ -21,20 +21,25 @@ public static class MonitorSample
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
-        using IApplication app = Application.Create().Init();
-        var ui = new TerminalGuiSynchronizationContext(app);
+        using (IApplication app = Application.Create().Init())
         using (var loopThread = EventLoopThread.Start("monitor loop"))
-        using (var window = new MonitorWindow(loopThread.Loop, ui))
+        using (var window = new MonitorWindow(loopThread.Loop, new TerminalGuiSynchronizationContext(app)))
         {
             // Sources may be created and subscribed from any thread; their events arrive on the loop thread.
-            using var workload = new MonitorWorkload(loopThread.Loop);
-            app.Run(window);
-
-            // Stop the loop first: then no notification is posted to a Terminal.Gui that is shutting down.
-            loopThread.Dispose();
+            var workload = new MonitorWorkload(loopThread.Loop);
+            try
+            {
+                app.Run(window);
+            }
+            finally
+            {
+                // Stop the loop first: then nothing is posted to a Terminal.Gui that is shutting down, and no
+                // callback uses a socket the workload closes.
+                loopThread.Dispose();
+                workload.Dispose();
+            }
         }
 
-        app.Dispose();
         output.WriteLine("monitor stopped");
         return 0;
     }

@@ -88,11 +88,11 @@ internal sealed class MonitorWindow : Window
             return true;
         }
 
-        Func<long, bool>? action = key == Key.D ? _loop.Diagnostics.Disable
-            : key == Key.E ? _loop.Diagnostics.Enable
-            : key == Key.R || key == Key.Delete ? _loop.Diagnostics.Remove
+        (Func<long, bool> Act, string Done)? command = key == Key.D ? (_loop.Diagnostics.Disable, "disabled")
+            : key == Key.E ? (_loop.Diagnostics.Enable, "enabled")
+            : key == Key.R || key == Key.Delete ? (_loop.Diagnostics.Remove, "removed")
             : null;
-        if (action is null)
+        if (command is not { } chosen)
         {
             return false;
         }
@@ -104,16 +104,16 @@ internal sealed class MonitorWindow : Window
 
             // Pausing or ending the model's own feed would freeze this table.
             { Kind: SourceKind.Diagnostics } => "the monitor's own feed cannot be changed from the monitor",
-            _ => Act(action, source),
+            _ => Run(chosen.Act, chosen.Done, source),
         };
         return true;
     }
 
-    private static string Act(Func<long, bool> action, SourceInfo source)
+    private static string Run(Func<long, bool> act, string done, SourceInfo source)
     {
         try
         {
-            return action(source.Id) ? $"{action.Method.Name.ToLowerInvariant()}d {source.Name} (id {source.Id})" : $"{source.Name} (id {source.Id}) has left the loop";
+            return act(source.Id) ? $"{done} {source.Name} (id {source.Id})" : $"{source.Name} (id {source.Id}) has left the loop";
         }
         catch (InvalidOperationException e)
         {
@@ -122,6 +122,7 @@ internal sealed class MonitorWindow : Window
         }
         catch (LoopException e)
         {
+            // Enable re-registers, and the kernel may refuse (the fd was closed meanwhile).
             return e.Message;
         }
     }
