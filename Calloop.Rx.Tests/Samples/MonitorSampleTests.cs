@@ -71,7 +71,10 @@ public sealed class MonitorSampleTests : IDisposable
     {
         try
         {
+            // kill-server leaves the server's socket file behind: remove it too.
+            string socketPath = Tmux("display-message", "-p", "#{socket_path}").Trim();
             Tmux("kill-server");
+            File.Delete(socketPath);
         }
         catch (Xunit.Sdk.XunitException)
         {
