@@ -15,6 +15,7 @@ public static class Program
         ("adapt-io", "", "the book's socket pair \"Hello, world!\" through the async fd adapter", AdaptIo.AdaptIoSample.Run),
         ("lines", "", "a composite source written outside the library: lines read from a pipe, split across reads", Lines.LinesSample.Run),
         ("counters", "[seconds] [--self-test]", "a busy loop publishing the Calloop.Rx meter, for dotnet-counters (default 60 s)", Counters.CountersSample.Run),
+        ("monitor", "", "a terminal UI (Terminal.Gui) of the loop's sources and figures, with keys to disable, enable and remove them", MonitorSample.Run),
         ("zeromq", "", "the calloop book's ZeroMQ source composed with Rx: REQ/REP and PUB/SUB on one loop", ZeroMQ.ZeroMqSample.Run),
         ("zeromq-peer", "<endpoint> [n]", "a REP echo peer in its own process: echoes n requests (default 1000) or until \"quit\"", ZeroMQ.ZeroMqPeer.Run),
     ];

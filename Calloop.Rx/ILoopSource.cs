@@ -26,6 +26,15 @@ internal interface ILoopSource
     /// <summary>How many subscribers the source has (caller holds the gate).</summary>
     int SubscriberCount { get; }
 
+    /// <summary>Resumes delivery (<see cref="LoopSource{T}.Enable"/>), for control by the live model's id.</summary>
+    void Enable();
+
+    /// <summary>Pauses delivery (<see cref="LoopSource{T}.Disable"/>), for control by the live model's id.</summary>
+    void Disable();
+
+    /// <summary>Ends the source (<see cref="LoopSource{T}.Remove"/>), for control by the live model's id.</summary>
+    void Remove();
+
     /// <summary>Handles one event on the loop thread. Exceptions escaping it mean the source failed.</summary>
     void OnReady(Readiness readiness, Token token);
 

@@ -73,6 +73,34 @@ public sealed class LoopDiagnostics
     }
 
     /// <summary>
+    /// Pauses the source shown by the model's row <paramref name="id"/>, as <see cref="LoopSource{T}.Disable"/> does:
+    /// what a monitor's "disable" key does to a source it did not create. Any thread; the row then changes to
+    /// <see cref="SourceState.Disabled"/> in the next change set.
+    /// </summary>
+    /// <param name="id">A <see cref="SourceInfo.Id"/> of this loop's model while it is observed.</param>
+    /// <returns>False when no source in the model has that id (it left the model, or nobody observes it).</returns>
+    /// <exception cref="InvalidOperationException">The source has ended.</exception>
+    public bool Disable(long id) => Control(id, static source => source.Disable());
+
+    /// <summary>
+    /// Resumes the source shown by the model's row <paramref name="id"/>, as <see cref="LoopSource{T}.Enable"/> does.
+    /// Any thread.
+    /// </summary>
+    /// <param name="id">A <see cref="SourceInfo.Id"/> of this loop's model while it is observed.</param>
+    /// <returns>False when no source in the model has that id (it left the model, or nobody observes it).</returns>
+    /// <exception cref="LoopException">The kernel refused the registration.</exception>
+    /// <exception cref="InvalidOperationException">The source has ended.</exception>
+    public bool Enable(long id) => Control(id, static source => source.Enable());
+
+    /// <summary>
+    /// Ends the source shown by the model's row <paramref name="id"/>, as <see cref="LoopSource{T}.Remove"/> does:
+    /// its subscribers get <c>OnCompleted</c> on the loop thread and the row leaves the model. Any thread.
+    /// </summary>
+    /// <param name="id">A <see cref="SourceInfo.Id"/> of this loop's model while it is observed.</param>
+    /// <returns>False when no source in the model has that id (it left the model, or nobody observes it).</returns>
+    public bool Remove(long id) => Control(id, static source => source.Remove());
+
+    /// <summary>
     /// The loop's and its sources' figures, sampled on the loop thread every <paramref name="interval"/> (a timed
     /// action of the loop, not a source, so it does not show in the model). Recording starts at subscription and the
     /// figures are cumulative from there. Completes when the loop is disposed.
@@ -86,6 +114,27 @@ public sealed class LoopDiagnostics
                 () => new MonitorLease(_loop),
                 lease => Observable.Interval(interval, _loop.Scheduler).Select(_ => _loop.SampleStatistics(lease.Monitor)))
             .TakeUntil(Observable.Create<Unit>(observer => _loop.DisposalToken.Register(() => observer.OnNext(Unit.Default))));
+    }
+
+    /// <summary>Applies <paramref name="action"/> to the source of row <paramref name="id"/>, outside the gate (it takes it).</summary>
+    private bool Control(long id, Action<ILoopSource> action)
+    {
+        ILoopSource? source;
+        lock (_loop.Gate)
+        {
+            LoopMonitor? monitor = _loop.Monitor;
+            source = monitor is null
+                ? null
+                : _loop.TrackedSourcesLocked().FirstOrDefault(s => s.Record is { } record && record.Monitor == monitor && record.Id == id);
+        }
+
+        if (source is null)
+        {
+            return false;
+        }
+
+        action(source);
+        return true;
     }
 
     /// <summary>
