@@ -234,9 +234,9 @@ public class ZmqSendAsyncTests
         });
 
         Assert.True(allWaited, "a send did not take the path it should");
-        // Any object per waiting send would add at least 24 bytes a round (24,000 a window); a few kilobytes in a
-        // window are the runtime's own one-offs on a busy machine.
-        Assert.True(waiting - notWaiting < 8_000, $"waiting sends allocated {waiting:N0} bytes per 1000 rounds, sends that do not wait {notWaiting:N0}");
+        // Any object per waiting send would add at least 24 bytes a round (24,000 a window). Below that: the runtime's
+        // own one-offs, and on a busy machine a few more dispatches per round (each drain's enumerator), up to ~12 kB.
+        Assert.True(waiting - notWaiting < 20_000, $"waiting sends allocated {waiting:N0} bytes per 1000 rounds, sends that do not wait {notWaiting:N0}");
         observer.AssertClean();
     }
 
