@@ -1,3 +1,4 @@
+using Calloop.Rx.Async;
 using Calloop.Rx.Scheduling;
 
 namespace Calloop.Rx;

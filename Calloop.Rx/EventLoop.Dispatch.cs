@@ -529,6 +529,9 @@ public sealed partial class EventLoop
     /// <summary>Runs a timer-driven source's event with the same deferral rules as fd events.</summary>
     internal void DeliverTimer(ILoopSource source) => Deliver(source, Readiness.ReadableOnly, default);
 
+    /// <summary>Whether an observer or action threw and its exception has not come out of a dispatch yet.</summary>
+    internal bool HasPendingFailures => _failures is not null;
+
     /// <summary>Records an exception thrown by user code; it comes out of <see cref="Dispatch(TimeSpan?)"/> at the next boundary.</summary>
     internal void RecordFailure(Exception e)
     {

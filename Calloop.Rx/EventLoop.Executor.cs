@@ -1,5 +1,5 @@
 using System.Reactive;
-using Calloop.Rx.Scheduling;
+using Calloop.Rx.Async;
 
 namespace Calloop.Rx;
 

@@ -5,9 +5,6 @@ public sealed partial class EventLoop
     private int _maxStepsPerInstant = 100_000;
     private bool _dueWorkWaitsOneTick;
 
-    /// <summary>Whether an observer or action threw and its exception has not come out of a dispatch yet.</summary>
-    internal bool HasPendingFailures => _failures is not null;
-
     /// <summary>The virtual clock's starting time (<see cref="LoopClock.Start"/>), or null on the real clock.</summary>
     /// <remarks>Any thread; it never changes.</remarks>
     public DateTimeOffset? VirtualStart => IsVirtual ? _anchor : null;

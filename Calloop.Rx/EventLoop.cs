@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Calloop.Rx.Interop;
+using Calloop.Rx.Collections;
 using Calloop.Rx.Scheduling;
 
 namespace Calloop.Rx;

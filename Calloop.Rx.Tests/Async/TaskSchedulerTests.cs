@@ -1,5 +1,5 @@
 using System.Reactive.Concurrency;
-using Calloop.Rx.Scheduling;
+using Calloop.Rx.Async;
 using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Async;

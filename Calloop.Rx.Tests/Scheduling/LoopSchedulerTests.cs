@@ -4,7 +4,7 @@ using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using System.Reflection;
-using Calloop.Rx.Scheduling;
+using Calloop.Rx.Collections;
 using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Scheduling;

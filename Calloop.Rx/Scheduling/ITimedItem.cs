@@ -1,3 +1,5 @@
+using Calloop.Rx.Collections;
+
 namespace Calloop.Rx.Scheduling;
 
 /// <summary>

@@ -1,3 +1,4 @@
+
 namespace Calloop.Rx.Scheduling;
 
 /// <summary>

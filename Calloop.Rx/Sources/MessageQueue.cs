@@ -1,5 +1,5 @@
 using System.Buffers;
-using Calloop.Rx.Scheduling;
+using Calloop.Rx.Collections;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 

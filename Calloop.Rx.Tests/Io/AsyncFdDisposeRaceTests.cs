@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
 
-namespace Calloop.Rx.Tests.Async;
+namespace Calloop.Rx.Tests.Io;
 
 /// <summary>
 /// An operation started on one thread while another disposes the adapter, on a blocking socket pair where the

@@ -8,7 +8,7 @@ using System.Text;
 using Calloop.Rx.Tests.Infrastructure;
 using Calloop.Rx.Tests.Interop;
 
-namespace Calloop.Rx.Tests.Async;
+namespace Calloop.Rx.Tests.Io;
 
 public class AsyncFdTests
 {

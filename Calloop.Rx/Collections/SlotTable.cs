@@ -1,4 +1,5 @@
-namespace Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx.Collections;
 
 /// <summary>
 /// Items under small integer ids, reused after removal (a free list): adding, finding and removing by id are O(1)

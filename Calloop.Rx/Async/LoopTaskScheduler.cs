@@ -1,4 +1,6 @@
-namespace Calloop.Rx.Scheduling;
+using Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx.Async;
 
 /// <summary>
 /// <see cref="EventLoop.TaskScheduler"/>: tasks run on the loop thread in the actions phase, one at a time.

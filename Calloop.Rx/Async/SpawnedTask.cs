@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
+using Calloop.Rx.Scheduling;
 
-namespace Calloop.Rx.Scheduling;
+namespace Calloop.Rx.Async;
 
 /// <summary>
 /// An async function run on the loop by <see cref="EventLoop.Spawn{T}(Func{CancellationToken, Task{T}}, CancellationToken)"/>

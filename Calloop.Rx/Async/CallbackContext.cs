@@ -1,4 +1,5 @@
-namespace Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx.Async;
 
 /// <summary>
 /// The <see cref="ExecutionContext"/> a callback handed to the loop (a <see cref="LoopTimer"/>, a <c>Post</c> or

@@ -1,4 +1,5 @@
-namespace Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx.Async;
 
 /// <summary>
 /// <see cref="EventLoop.TimeProvider"/>: the loop's clock and timer heap behind the BCL's time abstraction, so

@@ -1,4 +1,5 @@
-namespace Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx.Collections;
 
 /// <summary>
 /// The loop's idle callbacks: two arrays of struct entries swapped once per dispatch (what is added while idles run

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 
-namespace Calloop.Rx.Scheduling;
+namespace Calloop.Rx.Collections;
 
 /// <summary>
 /// Growing and dropping arrays through <see cref="ArrayPool{T}.Shared"/>. The loop's tables (timer heap, sources,

@@ -1,4 +1,6 @@
-namespace Calloop.Rx.Scheduling;
+using Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx.Async;
 
 /// <summary>
 /// A timer made by <see cref="LoopTimeProvider"/>: one entry of the loop's timer heap whose callback runs on the

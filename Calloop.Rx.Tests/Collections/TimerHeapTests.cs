@@ -1,6 +1,7 @@
+using Calloop.Rx.Collections;
 using Calloop.Rx.Scheduling;
 
-namespace Calloop.Rx.Tests.Scheduling;
+namespace Calloop.Rx.Tests.Collections;
 
 /// <summary>
 /// The loop's 4-ary timer heap against a sorted-set model: random inserts (with many equal deadlines), removals of

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Calloop.Rx.Async;
 using Calloop.Rx.Scheduling;
 
 namespace Calloop.Rx;

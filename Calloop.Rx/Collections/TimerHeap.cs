@@ -1,4 +1,6 @@
-namespace Calloop.Rx.Scheduling;
+using Calloop.Rx.Scheduling;
+
+namespace Calloop.Rx.Collections;
 
 /// <summary>
 /// A 4-ary min-heap of <see cref="ITimedItem"/>s ordered by (deadline, insertion order), with O(log n) removal of

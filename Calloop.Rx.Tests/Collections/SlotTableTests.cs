@@ -1,6 +1,6 @@
-using Calloop.Rx.Scheduling;
+using Calloop.Rx.Collections;
 
-namespace Calloop.Rx.Tests.Scheduling;
+namespace Calloop.Rx.Tests.Collections;
 
 /// <summary>The id table behind the timer heap and the loop's teardown list.</summary>
 public class SlotTableTests
