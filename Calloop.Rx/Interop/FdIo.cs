@@ -40,45 +40,57 @@ internal static unsafe class FdIo
     /// </summary>
     public static int Read(SafeHandle handle, Span<byte> buffer, out int errno)
     {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            return Read((int)handle.DangerousGetHandle(), buffer, out errno);
-        }
-        catch (ObjectDisposedException)
+        using var lease = new HandleLease(handle);
+        if (lease.Fd < 0)
         {
             errno = Sys.EBADF;
             return -1;
         }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+
+        return Read(lease.Fd, buffer, out errno);
     }
 
     /// <summary><see cref="Write(int, ReadOnlySpan{byte}, out int)"/> on <paramref name="handle"/>'s fd, as <see cref="Read(SafeHandle, Span{byte}, out int)"/> reads.</summary>
     public static int Write(SafeHandle handle, ReadOnlySpan<byte> buffer, out int errno)
     {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            return Write((int)handle.DangerousGetHandle(), buffer, out errno);
-        }
-        catch (ObjectDisposedException)
+        using var lease = new HandleLease(handle);
+        if (lease.Fd < 0)
         {
             errno = Sys.EBADF;
             return -1;
         }
-        finally
+
+        return Write(lease.Fd, buffer, out errno);
+    }
+
+    /// <summary>A reference held on a handle for the duration of one call: its fd, or -1 when it is closed already.</summary>
+    private ref struct HandleLease
+    {
+        private readonly SafeHandle _handle;
+        private bool _added;
+
+        public HandleLease(SafeHandle handle)
         {
-            if (added)
+            _handle = handle;
+            Fd = -1;
+            try
             {
-                handle.DangerousRelease();
+                handle.DangerousAddRef(ref _added);
+                Fd = (int)handle.DangerousGetHandle();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        public int Fd { get; }
+
+        public void Dispose()
+        {
+            if (_added)
+            {
+                _handle.DangerousRelease();
+                _added = false;
             }
         }
     }
