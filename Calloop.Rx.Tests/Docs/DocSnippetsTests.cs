@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Docs;
 
@@ -13,7 +14,7 @@ public partial class DocSnippetsTests
     /// <summary>Documents (path prefixes) whose snippets may still use test-only helpers; each entry is a debt.</summary>
     private static readonly string[] s_testHelpersAllowedIn = ["docs/06-"];
 
-    private static readonly string s_root = FindRepositoryRoot();
+    private static readonly string s_root = Repository.Root + Path.DirectorySeparatorChar;
 
     public static TheoryData<string> Documents() => [.. DocumentPaths()];
 
@@ -200,19 +201,6 @@ public partial class DocSnippetsTests
         }
 
         return snippets;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Calloop.Rx.sln")))
-            {
-                return dir.FullName + Path.DirectorySeparatorChar;
-            }
-        }
-
-        throw new InvalidOperationException($"No Calloop.Rx.sln above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"^// from (\S+)$")]

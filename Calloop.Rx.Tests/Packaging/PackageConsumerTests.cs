@@ -20,7 +20,7 @@ public class PackageConsumerTests
     [Fact]
     public void The_three_packages_restore_into_a_consumer_that_builds_with_zero_warnings_and_runs()
     {
-        string repository = RepositoryRoot();
+        string repository = Repository.Root;
         using var work = new TempDirectory();
         string feed = Directory.CreateDirectory(Path.Combine(work.Path, "feed")).FullName;
 
@@ -102,19 +102,6 @@ public class PackageConsumerTests
 
         Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{output.Result}\n{error.Result}");
         return output.Result;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Calloop.Rx.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Calloop.Rx.sln above {AppContext.BaseDirectory}");
     }
 
     /// <summary>The configuration the tests were built in (bin/&lt;configuration&gt;/net10.0/), which --no-build packs.</summary>

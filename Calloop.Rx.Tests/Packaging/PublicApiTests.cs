@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Packaging;
 
@@ -36,17 +37,17 @@ public class PublicApiTests
         Assert.True(File.Exists(assemblyPath));
         foreach (string file in new[] { "PublicAPI.Shipped.txt", "PublicAPI.Unshipped.txt" })
         {
-            string path = Path.Combine(RepositoryRoot(), package, file);
+            string path = Path.Combine(Repository.Root, package, file);
             Assert.StartsWith("#nullable enable", File.ReadAllText(path), StringComparison.Ordinal);
         }
 
-        string props = File.ReadAllText(Path.Combine(RepositoryRoot(), "Directory.Build.props"));
+        string props = File.ReadAllText(Path.Combine(Repository.Root, "Directory.Build.props"));
         Assert.Contains("Microsoft.CodeAnalysis.PublicApiAnalyzers", props, StringComparison.Ordinal);
     }
 
     private static string[] RecordedApi(string package) =>
         [.. new[] { "PublicAPI.Shipped.txt", "PublicAPI.Unshipped.txt" }
-            .SelectMany(file => File.ReadAllLines(Path.Combine(RepositoryRoot(), package, file)))
+            .SelectMany(file => File.ReadAllLines(Path.Combine(Repository.Root, package, file)))
             .Where(line => line.Length > 0 && !line.StartsWith('#'))];
 
     /// <summary>The type a line declares (a line that is only a type name, perhaps with modifiers), else null.</summary>
@@ -75,18 +76,5 @@ public class PublicApiTests
             Type[] own = type.GetGenericArguments()[(type.DeclaringType?.GetGenericArguments().Length ?? 0)..];
             return $"{name[..tick]}<{string.Join(", ", own.Select(a => a.Name))}>";
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Calloop.Rx.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Calloop.Rx.sln above {AppContext.BaseDirectory}");
     }
 }

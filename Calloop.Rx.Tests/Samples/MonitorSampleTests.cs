@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Pipes;
 using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Samples;
 
 /// <summary>
 /// The monitor sample as a user sees it: the built samples program in a detached tmux session of a fixed size, driven
-/// with <c>send-keys</c> and read with <c>capture-pane</c>. Waits poll the pane until a condition or a deadline.
+/// with <c>send-keys</c> and read with <c>capture-pane</c>. A wait reads the pane again each time the sample writes to
+/// it (tmux's <c>pipe-pane</c> copies the output into a pipe of this process), until a condition or a deadline.
 /// </summary>
 public sealed class MonitorSampleTests : IDisposable
 {
@@ -14,6 +16,11 @@ public sealed class MonitorSampleTests : IDisposable
 
     // A server of its own (tmux -L), so that the test neither sees nor disturbs anyone else's sessions.
     private readonly string _socket = $"calloop-monitor-{Environment.ProcessId}-{Guid.NewGuid():N}";
+
+    // What the sample writes to its pane arrives here; each read sets _paneWritten.
+    private readonly AnonymousPipeServerStream _paneOutput = new(PipeDirection.In, HandleInheritability.None);
+    private readonly AutoResetEvent _paneWritten = new(false);
+    private Thread? _paneReader;
 
     [Fact]
     public void Monitor_ListsTheSources_UpdatesTheirFigures_DisablesTheSelectedOne_AndQuitsRestoringTheTerminal()
@@ -23,6 +30,7 @@ public sealed class MonitorSampleTests : IDisposable
         Tmux("-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "48", "-s", "monitor",
             "sh", "-c", "\"$@\"; echo \"monitor exited with status $?\"", "sh", SamplesHost.DotnetHost(), SamplesHost.SamplesDll, "monitor",
             ";", "set-option", "-t", "monitor", "remain-on-exit", "on");
+        FollowPaneOutput();
 
         // The echo server's three fds (listener, client, accepted connection), both timers, the producer's channel.
         // The status line appears with the second sample, which gives the first rates.
@@ -80,21 +88,43 @@ public sealed class MonitorSampleTests : IDisposable
         {
             // The server had already gone (the test failed before starting it, or tmux ended it).
         }
+
+        // With tmux's writer gone and ours closed, the reader sees the end of the pipe and stops.
+        _paneOutput.DisposeLocalCopyOfClientHandle();
+        _paneReader?.Join(LoopExtensions.Patience);
+        _paneOutput.Dispose();
+        _paneWritten.Dispose();
+    }
+
+    /// <summary>Has tmux copy the pane's output into this process's pipe (through /proc), and wakes the waits on each write.</summary>
+    private void FollowPaneOutput()
+    {
+        int writeEnd = (int)_paneOutput.ClientSafePipeHandle.DangerousGetHandle();
+        _paneReader = new Thread(() =>
+        {
+            byte[] buffer = new byte[4096];
+            while (_paneOutput.Read(buffer) > 0)
+            {
+                _paneWritten.Set();
+            }
+        })
+        { IsBackground = true, Name = "monitor pane output" };
+        _paneReader.Start();
+        Tmux("pipe-pane", "-O", "-t", "monitor", $"cat >> /proc/{Environment.ProcessId}/fd/{writeEnd}");
     }
 
     private Table WaitForTable(Func<Table, bool> condition, string what) =>
         WaitFor(() => new Table(Tmux("capture-pane", "-p", "-t", "monitor")), table => table.IsComplete && condition(table), what);
 
-    private static T WaitFor<T>(Func<T> read, Func<T, bool> condition, string what)
+    private T WaitFor<T>(Func<T> read, Func<T, bool> condition, string what)
     {
         var started = Stopwatch.StartNew();
         T value = read();
         while (!condition(value))
         {
-            Assert.True(started.Elapsed < s_deadline, $"timed out waiting for {what}; last seen:{Environment.NewLine}{value}");
-
-            // Polling the pane: nothing else tells this process that the sample redrew.
-            Thread.Sleep(50);
+            // The pane changes only when the sample writes to it: read it again after the next write.
+            TimeSpan left = s_deadline - started.Elapsed;
+            Assert.True(left > TimeSpan.Zero && _paneWritten.WaitOne(left), $"timed out waiting for {what}; last seen:{Environment.NewLine}{value}");
             value = read();
         }
 
