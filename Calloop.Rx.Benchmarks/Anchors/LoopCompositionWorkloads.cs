@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reactive.Concurrency;
 
 namespace Calloop.Rx.Benchmarks.Anchors;
 
@@ -15,8 +16,19 @@ internal static class LoopCompositionWorkloads
     /// <summary>Channels in <c>fairness-1000</c>.</summary>
     public const int Channels = 1000;
 
-    /// <summary>Producer threads in <c>fairness-1000</c>, each feeding every Producers-th channel.</summary>
-    public const int Producers = 4;
+    /// <summary>
+    /// Producer threads in <c>fairness-1000</c>, each feeding every Producers-th channel: 4, or <c>ANCHOR_PRODUCERS</c>.
+    /// With more busy threads than cores, how late the timer runs depends on when the kernel puts the loop thread
+    /// back on a core as much as on the loop; one producer per spare core shows the loop's own share.
+    /// </summary>
+    public static int Producers { get; } = PositiveSetting("ANCHOR_PRODUCERS") ?? 4;
+
+    /// <summary>
+    /// Messages sent to each channel and delivered before <c>fairness-1000</c> starts timing (<c>ANCHOR_PREFILL</c>,
+    /// default 0): each channel's queue has then grown as a long-running channel's would, so the timed flood
+    /// allocates only when it goes deeper than that.
+    /// </summary>
+    public static int Prefill { get; } = PositiveSetting("ANCHOR_PREFILL") ?? 0;
 
     private static readonly TimeSpan s_tick = TimeSpan.FromMilliseconds(1);
 
@@ -105,17 +117,25 @@ internal static class LoopCompositionWorkloads
             messages.Subscribe(observer);
         }
 
+        Fill(loop, senders, Prefill, ref received);
+
+        // The timer and the producers start in the loop's first dispatch: started before Run, the producers would
+        // keep the calling thread (the loop thread to be) off the cores, and the first tick would measure that.
         var delays = new List<double>(100_000);
-        loop.Timer(s_tick, deadline => TimeoutAction.ToInstant(deadline + s_tick))
-            .Subscribe(new Observer<DateTimeOffset>(deadline => delays.Add((loop.Now - deadline).TotalMicroseconds)));
-        long start = Stopwatch.GetTimestamp();
         var producers = new Thread[Producers];
-        for (int p = 0; p < Producers; p++)
+        long start = 0;
+        loop.Scheduler.Schedule(() =>
         {
-            int first = p;
-            producers[p] = new Thread(() => Flood(senders, first, perProducer));
-            producers[p].Start();
-        }
+            loop.Timer(s_tick, deadline => TimeoutAction.ToInstant(deadline + s_tick))
+                .Subscribe(new Observer<DateTimeOffset>(deadline => delays.Add((loop.Now - deadline).TotalMicroseconds)));
+            start = Stopwatch.GetTimestamp();
+            for (int p = 0; p < Producers; p++)
+            {
+                int first = p;
+                producers[p] = new Thread(() => Flood(senders, first, perProducer));
+                producers[p].Start();
+            }
+        });
 
         loop.Run();
         foreach (Thread producer in producers)
@@ -128,6 +148,29 @@ internal static class LoopCompositionWorkloads
         Result.Print(LoopWorkloads.Impl, "fairness-1000", total, LoopWorkloads.Seconds(start, end),
             ("timer_p99_us", LoopWorkloads.Percentile(sorted, 99)), ("timer_max_us", sorted.Length == 0 ? 0 : sorted[^1]), ("ticks", sorted.Length));
     }
+
+    /// <summary>Sends <paramref name="perChannel"/> values to each channel and dispatches until the observer has counted them all (from minus their number back to 0).</summary>
+    private static void Fill(EventLoop loop, Sender<ulong>[] senders, int perChannel, ref long received)
+    {
+        received = -(long)perChannel * senders.Length;
+        foreach (Sender<ulong> sender in senders)
+        {
+            for (int i = 0; i < perChannel; i++)
+            {
+                sender.Send(0);
+            }
+        }
+
+        while (Volatile.Read(ref received) < 0)
+        {
+            loop.Dispatch(TimeSpan.FromMilliseconds(10));
+        }
+
+        GC.Collect();
+    }
+
+    private static int? PositiveSetting(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out int value) && value > 0 ? value : null;
 
     /// <summary>Sends <paramref name="count"/> values round-robin to the channels first, first + Producers, ...</summary>
     private static void Flood(Sender<ulong>[] senders, int first, long count)
