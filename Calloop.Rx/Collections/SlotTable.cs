@@ -6,13 +6,13 @@ namespace Calloop.Rx.Collections;
 /// and touch only the table, never other items (unlike a linked list, whose unlinking writes into both neighbours).
 /// Not thread-safe.
 /// </summary>
-/// <remarks>The arrays are pooled (<see cref="PooledArray"/>) and go back to the pool on <see cref="Release"/>.</remarks>
+/// <remarks>The arrays are pooled chunks (<see cref="ChunkedArray{T}"/>) and go back to the pool on <see cref="Release"/>.</remarks>
 /// <typeparam name="T">The item type.</typeparam>
 internal sealed class SlotTable<T>
     where T : class
 {
-    private Entry[] _items = PooledArray.Rent<Entry>();
-    private int[] _free = PooledArray.Rent<int>();
+    private ChunkedArray<Entry> _items = new();
+    private ChunkedArray<int> _free = new();
     private int _freeCount;
 
     /// <summary>One more than the highest id handed out since the last <see cref="Release"/>.</summary>
@@ -32,14 +32,14 @@ internal sealed class SlotTable<T>
         else
         {
             id = HighWater++;
-            if (id == _items.Length)
+            if (id == _items.Capacity)
             {
-                PooledArray.Grow(ref _items, id);
+                _items.Grow();
             }
 
-            if (id == _free.Length)
+            if (id == _free.Capacity)
             {
-                PooledArray.Grow(ref _free, _freeCount);
+                _free.Grow();
             }
         }
 
@@ -57,8 +57,8 @@ internal sealed class SlotTable<T>
     /// <summary>Empties the table and gives its arrays back to the pool; it stays usable.</summary>
     public void Release()
     {
-        PooledArray.Return(ref _items);
-        PooledArray.Return(ref _free);
+        _items.Release();
+        _free.Release();
         _freeCount = 0;
         HighWater = 0;
     }

@@ -14,8 +14,8 @@ namespace Calloop.Rx.Collections;
 /// <para>Removal is eager, although the scheduler contract would allow dead entries swept in batches: a sweep must
 /// find the dead among the live and rebuild the heap, and in the <c>timer-cancel</c> workload that cost more per
 /// cancel than the O(log n) removal, whose sift from a random position is usually a level or two.</para>
-/// <para>Not thread-safe: the loop guards it with its gate. The ids come from a <see cref="SlotTable{T}"/>; all the
-/// arrays are pooled (<see cref="PooledArray"/>).</para>
+/// <para>Not thread-safe: the loop guards it with its gate. The ids come from a <see cref="SlotTable{T}"/>; the
+/// arrays are pooled chunks (<see cref="ChunkedArray{T}"/>).</para>
 /// </remarks>
 internal sealed class TimerHeap
 {
@@ -24,8 +24,8 @@ internal sealed class TimerHeap
     private const int Arity = 4;
 
     private readonly SlotTable<ITimedItem> _items = new();
-    private Node[] _nodes = PooledArray.Rent<Node>();
-    private int[] _positions = PooledArray.Rent<int>();
+    private ChunkedArray<Node> _nodes = new();
+    private ChunkedArray<int> _positions = new();
     private int _count;
     private uint _sequence;
 
@@ -53,15 +53,15 @@ internal sealed class TimerHeap
             Renumber();
         }
 
-        if (_count == _nodes.Length)
+        if (_count == _nodes.Capacity)
         {
-            PooledArray.Grow(ref _nodes, _count);
+            _nodes.Grow();
         }
 
         int id = _items.Add(item);
-        if (id >= _positions.Length)
+        if (id == _positions.Capacity)
         {
-            PooledArray.Grow(ref _positions, _positions.Length);
+            _positions.Grow();
         }
 
         item.HeapId = id;
@@ -102,8 +102,8 @@ internal sealed class TimerHeap
         }
 
         _items.Release();
-        PooledArray.Return(ref _nodes);
-        PooledArray.Return(ref _positions);
+        _nodes.Release();
+        _positions.Release();
         _count = 0;
     }
 
@@ -116,10 +116,11 @@ internal sealed class TimerHeap
     /// </summary>
     private void Renumber()
     {
-        Array.Sort(_nodes, 0, _count, Comparer<Node>.Create(static (a, b) => Less(a, b) ? -1 : Less(b, a) ? 1 : 0));
+        Node[] sorted = _nodes.ToArray(_count);
+        Array.Sort(sorted, Comparer<Node>.Create(static (a, b) => Less(a, b) ? -1 : Less(b, a) ? 1 : 0));
         for (int i = 0; i < _count; i++)
         {
-            Place(i, new Node(_nodes[i].Deadline, _nodes[i].Id, (uint)i));
+            Place(i, new Node(sorted[i].Deadline, sorted[i].Id, (uint)i));
         }
 
         _sequence = (uint)_count;
