@@ -54,10 +54,10 @@ internal sealed class MessageQueue<T> : ISendWaiterOwner<T>
         _line = new SendWaiterLine<T>(this);
     }
 
-    /// <summary>Loop thread: whether messages remain after the last <see cref="Advance"/> (a hint when producers run).</summary>
     /// <summary>Messages waiting: approximate while producers send. Loop thread.</summary>
     public int Depth => Math.Max(0, Volatile.Read(ref _incomingCount) + (_outgoingCount - _cursor));
 
+    /// <summary>Loop thread: whether messages remain after the last <see cref="Advance"/> (a hint when producers run).</summary>
     public bool HasMore => _cursor < _outgoingCount || Volatile.Read(ref _incomingCount) > 0;
 
     /// <summary>Any thread: appends <paramref name="item"/> unless full or closed (a closed side, or the loop disposed).</summary>
