@@ -3,7 +3,7 @@ namespace Calloop.Rx;
 /// <summary>
 /// What a <see cref="SourceRegistration"/> drives: the hooks that each kind of source overrides in
 /// <see cref="LoopSource{T}"/>, which stay <c>private protected</c> there and are reached through this interface.
-/// Every member is called under the loop's gate.
+/// The hooks are called under the loop's gate.
 /// </summary>
 internal interface IRegistrationHooks : ILoopSource
 {

@@ -18,7 +18,8 @@ namespace Calloop.Rx;
 /// </remarks>
 internal struct SourceRegistration
 {
-    // Declared largest first so the struct packs into 16 bytes, the size of the fields it replaced.
+    // Declared largest first so the struct packs into 16 bytes without padding. The teardown slot lives here, not in
+    // LoopSource<T>, because an int beside this struct would add 8 bytes of padding to every source.
     private Token _token;
     private int _trackedSlot;
     private State _state;
