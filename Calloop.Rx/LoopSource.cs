@@ -29,8 +29,8 @@ namespace Calloop.Rx;
 /// </remarks>
 public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistrationHooks
 {
-    // A source is these three parts and no more, both structs held in place (never copied): a program may hold
-    // 100,000 live timers, each a source, and every byte of them is garbage-collector work.
+    // The subscriber list and the registration are structs held in place (never copied), so that a source is one
+    // object: a program may hold 100,000 live timers, each a source, and every byte of them is garbage-collector work.
     private SubscriberList<T> _subscribers;
     private SourceRegistration _registration;
     private SourceRecord? _record; // diagnostics: null unless someone observes them

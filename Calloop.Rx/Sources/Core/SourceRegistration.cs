@@ -11,10 +11,11 @@ namespace Calloop.Rx;
 /// </summary>
 /// <remarks>
 /// A mutable struct held in place by <see cref="LoopSource{T}"/>, so that a source costs no heap object more (a program
-/// may hold 100,000 live timers): never copy it. It drives the source through <see cref="IRegistrationHooks"/>, whose
-/// calls (<see cref="EventLoop.TrackLocked"/> among them) write back into this very field. Every member runs under the
-/// loop's gate, except <see cref="TryDefer"/>, <see cref="TakeDeferred"/> and <see cref="InterruptsDelivery"/>, which
-/// the loop thread uses while it delivers the source.
+/// may hold 100,000 live timers): never copy it, because the loop writes into it through the source too
+/// (<see cref="EventLoop.TrackLocked"/> sets <see cref="TrackedSlot"/>). It drives the source through
+/// <see cref="IRegistrationHooks"/>. Every member runs under the loop's gate, except <see cref="TryDefer"/> (any
+/// thread: it defers only inside the source's own callback), and <see cref="TakeDeferred"/> and
+/// <see cref="InterruptsDelivery"/>, which the loop thread uses while it delivers the source.
 /// </remarks>
 internal struct SourceRegistration
 {
