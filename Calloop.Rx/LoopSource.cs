@@ -27,39 +27,17 @@ namespace Calloop.Rx;
 /// (A <c>Retry</c> without a count still re-subscribes after that error too, as it does with any observable that
 /// fails every time: give it a count.)</para>
 /// </remarks>
-public abstract class LoopSource<T> : IObservable<T>, ILoopSource
+public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistrationHooks
 {
-    // Null, one Subscription, or a Subscription[] of two or more: the lone subscriber (the usual case, and every
-    // timer) needs no array. Replaced, never mutated, so the loop thread reads it without the gate. Once the source
-    // has ended it holds the error it ended with, if any, for late subscribers. The fields are kept few and small
-    // because a program may hold 100,000 live timers, each a source: every byte of them is garbage-collector work.
-    private object? _subscribers;
+    // The subscriber list and the registration are structs held in place (never copied), so that a source is one
+    // object: a program may hold 100,000 live timers, each a source, and every byte of them is garbage-collector work.
+    private SubscriberList<T> _subscribers;
+    private SourceRegistration _registration;
     private SourceRecord? _record; // diagnostics: null unless someone observes them
-    private Token _token;
-    private State _state;
-    private Request _deferred;
-    private bool _enabled = true;
-    private bool _armed;
 
     private protected LoopSource(EventLoop loop)
     {
         Loop = loop;
-    }
-
-    private enum State : byte
-    {
-        Inactive,
-        Active,
-        Terminated,
-    }
-
-    private enum Request : byte
-    {
-        None,
-        Enable,
-        Disable,
-        Update,
-        Remove,
     }
 
     /// <summary>The loop this source belongs to.</summary>
@@ -72,7 +50,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         {
             lock (Loop.Gate)
             {
-                return _enabled;
+                return _registration.IsEnabled;
             }
         }
     }
@@ -84,7 +62,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         {
             lock (Loop.Gate)
             {
-                return _state == State.Active;
+                return _registration.IsActive;
             }
         }
     }
@@ -96,7 +74,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         {
             lock (Loop.Gate)
             {
-                return _state == State.Terminated;
+                return _registration.IsTerminated;
             }
         }
     }
@@ -104,11 +82,15 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>A short description used in exception messages, e.g. <c>Fd 7</c>.</summary>
     internal abstract string Name { get; }
 
-    Token ILoopSource.Token => _token;
+    Token ILoopSource.Token => _registration.Token;
 
     bool ILoopSource.OwnsResources => OwnsResources;
 
-    int ILoopSource.TrackedSlot { get; set; }
+    int ILoopSource.TrackedSlot
+    {
+        get => _registration.TrackedSlot;
+        set => _registration.TrackedSlot = value;
+    }
 
     string ILoopSource.Name => Name;
 
@@ -118,19 +100,11 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         set => _record = value;
     }
 
-    SourceState ILoopSource.DiagnosticState => _state switch
-    {
-        State.Terminated => SourceState.Ended,
-        State.Active => _enabled ? SourceState.Active : SourceState.Disabled,
-        _ => SourceState.Idle,
-    };
+    SourceState ILoopSource.DiagnosticState => _registration.DiagnosticState;
 
-    int ILoopSource.SubscriberCount => _subscribers switch
-    {
-        Subscription => 1,
-        Subscription[] many => many.Length,
-        _ => 0,
-    };
+    int ILoopSource.SubscriberCount => _subscribers.Count;
+
+    bool IRegistrationHooks.UsesToken => UsesToken;
 
     /// <summary>
     /// Whether the source holds OS resources from creation until it ends (a socket it owns), so loop disposal must
@@ -142,8 +116,21 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <summary>Whether the source needs a token (a slab slot) for epoll events; timers do not.</summary>
     private protected virtual bool UsesToken => true;
 
-    /// <summary>Whether the calling code runs inside this source's own callback, where changes are deferred.</summary>
-    private bool InOwnCallback => ReferenceEquals(Loop.CurrentSource, this) && Loop.IsOnLoopThread;
+    /// <summary>The source's diagnostics record while they are observed, else null.</summary>
+    private protected SourceRecord? DiagnosticsRecord => _record;
+
+    /// <summary>Whether the source is registered with epoll or the heap right now. Caller holds the gate.</summary>
+    private protected bool IsArmed => _registration.IsArmed;
+
+    /// <summary>The current registration's base token (valid while active).</summary>
+    private protected Token RegistrationToken => _registration.Token;
+
+    /// <summary>
+    /// Whether a source delivering several items for one event (channel messages, signal numbers) must stop at the
+    /// next item boundary: an observer threw (the rest stays pending), or a callback called <see cref="Disable"/> or
+    /// <see cref="Remove"/> (nothing is delivered after the callback that asked).
+    /// </summary>
+    private protected bool BatchInterrupted => Loop.HasPendingFailures || _registration.InterruptsDelivery;
 
     /// <summary>
     /// Subscribes an observer; the first subscriber registers the source with the loop. If the kernel refuses that
@@ -157,31 +144,25 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     public IDisposable Subscribe(IObserver<T> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        var subscription = new Subscription(this, observer);
+        var subscription = new Subscription<T>(this, observer);
         bool ended = false;
         lock (Loop.Gate)
         {
             Loop.ThrowIfDisposed();
-            if (_state == State.Terminated)
+            if (_registration.IsTerminated)
             {
                 // Queued under the gate, so loop disposal either finds it owed or came first (and Subscribe threw).
-                Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscription, ReplayedEnd()));
+                Loop.EnqueueOwedLocked(new TerminalDelivery<T>(this, new SubscriberList<T>(subscription), _subscribers.ReplayedEnd(this)));
                 ended = true;
             }
             else
             {
-                if (_state == State.Inactive && !TryActivate(subscription))
+                if (!_registration.IsActive && !TryActivate(subscription))
                 {
                     return subscription;
                 }
 
-                _subscribers = _subscribers switch
-                {
-                    null => subscription,
-                    Subscription one => new[] { one, subscription },
-                    Subscription[] many => (Subscription[])[.. many, subscription],
-                    _ => throw new InvalidOperationException(),
-                };
+                _subscribers.Add(subscription);
                 Loop.Monitor?.OnChanged(this, SourceChangeReason.Updated);
             }
         }
@@ -200,7 +181,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// </summary>
     /// <exception cref="LoopException">The kernel refused the registration.</exception>
     /// <exception cref="InvalidOperationException">The source has ended (removed, completed or failed).</exception>
-    public void Enable() => Change(Request.Enable);
+    public void Enable() => Change(RegistrationRequest.Enable);
 
     /// <summary>
     /// Pauses delivery without ending the source: the registration is kept and nothing is delivered until
@@ -209,7 +190,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// effect when the callback returns, and nothing of the event in progress reaches a later subscriber.
     /// </summary>
     /// <exception cref="InvalidOperationException">The source has ended (removed, completed or failed).</exception>
-    public void Disable() => Change(Request.Disable);
+    public void Disable() => Change(RegistrationRequest.Disable);
 
     /// <summary>
     /// Applies changed settings (an fd's <see cref="FdSource.Interest"/> or <see cref="FdSource.Mode"/>, a timer's
@@ -217,7 +198,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// </summary>
     /// <exception cref="LoopException">The kernel refused the change (for example the fd was closed).</exception>
     /// <exception cref="InvalidOperationException">The source has ended (removed, completed or failed).</exception>
-    public void Update() => Change(Request.Update);
+    public void Update() => Change(RegistrationRequest.Update);
 
     /// <summary>
     /// Ends the source: it is unregistered and its subscribers get <c>OnCompleted</c>. Inside the source's own
@@ -225,96 +206,32 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     /// <c>OnCompleted</c> arrives on the next dispatch (or from loop disposal, if that comes first). Removing an
     /// ended source does nothing.
     /// </summary>
-    public void Remove() => Change(Request.Remove);
+    public void Remove() => Change(RegistrationRequest.Remove);
 
-    private void Change(Request request)
+    /// <summary>Removes a subscriber; the last one unregisters the source (a custom source's hook that threw comes out here, after that).</summary>
+    internal void Unsubscribe(Subscription<T> subscription)
     {
-        if (InOwnCallback)
-        {
-            // Only the loop thread ends a source it is delivering, so this read is not stale here.
-            if (_state == State.Terminated && request != Request.Remove)
-            {
-                ThrowEnded(request);
-            }
-
-            // calloop's rule: the last call made inside the callback wins, except that nothing undoes a Remove
-            // (calloop empties the slot at once, so later calls on that token fail).
-            if (_deferred != Request.Remove)
-            {
-                _deferred = request;
-            }
-
-            return;
-        }
-
-        Apply(request, deliverNow: false);
-    }
-
-    private void Apply(Request request, bool deliverNow)
-    {
-        if (request == Request.Remove)
-        {
-            Terminate(null, deliverNow);
-            return;
-        }
-
+        Exception? failure = null;
         lock (Loop.Gate)
         {
-            if (_state == State.Terminated)
+            if (_subscribers.Remove(subscription) && _registration.IsActive && !Loop.IsDisposed)
             {
-                ThrowEnded(request);
+                failure = _registration.Deactivate(this);
             }
 
-            switch (request)
-            {
-                case Request.Enable:
-                    _enabled = true;
-                    if (_state == State.Active && !_armed)
-                    {
-                        Arm();
-                        _armed = true;
-                    }
+            Loop.Monitor?.OnChanged(this, SourceChangeReason.Updated);
+        }
 
-                    break;
-                case Request.Disable:
-                    _enabled = false;
-                    if (_armed)
-                    {
-                        _armed = false;
-                        Disarm();
-                        if (TakeDisarmFailure() is { } failure)
-                        {
-                            ExceptionDispatchInfo.Throw(failure);
-                        }
-                    }
-
-                    break;
-                case Request.Update:
-                    if (_armed)
-                    {
-                        Rearm();
-                    }
-
-                    break;
-            }
-
-            Loop.Monitor?.OnChanged(this, request switch
-            {
-                Request.Enable => SourceChangeReason.Enabled,
-                Request.Disable => SourceChangeReason.Disabled,
-                _ => SourceChangeReason.Updated,
-            });
+        if (failure is not null)
+        {
+            ExceptionDispatchInfo.Throw(failure);
         }
     }
-
-    private void ThrowEnded(Request request) =>
-        throw new InvalidOperationException($"{Name} has ended (removed, completed or failed): {request} is not possible any more. Subscribe to learn how it ended.");
 
     void ILoopSource.AfterCallback()
     {
-        Request request = _deferred;
-        _deferred = Request.None;
-        if (request != Request.None)
+        RegistrationRequest request = _registration.TakeDeferred();
+        if (request != RegistrationRequest.None)
         {
             try
             {
@@ -335,7 +252,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
     OwedCompletion? ILoopSource.End(List<Exception> errors)
     {
-        if (!EndLocked(null, out object? subscribers, out Exception? failure))
+        if (!EndLocked(null, out SubscriberList<T> subscribers, out Exception? failure))
         {
             return null;
         }
@@ -345,12 +262,22 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             errors.Add(failure);
         }
 
-        return subscribers is null ? null : new TerminalDelivery(this, subscribers, null);
+        return subscribers.Count == 0 ? null : new TerminalDelivery<T>(this, subscribers, null);
     }
 
     bool ILoopSource.BeforeSleep(out Token token, out Readiness readiness) => BeforeSleep(out token, out readiness);
 
     void ILoopSource.BeforeHandleEvents(IReadOnlyList<(Readiness Readiness, Token Token)> events) => BeforeHandleEvents(events);
+
+    void IRegistrationHooks.Arm() => Arm();
+
+    void IRegistrationHooks.Disarm() => Disarm();
+
+    void IRegistrationHooks.Rearm() => Rearm();
+
+    Exception? IRegistrationHooks.TakeDisarmFailure() => TakeDisarmFailure();
+
+    void IRegistrationHooks.OnDeactivated() => OnDeactivated();
 
     /// <summary>Registers with epoll or the timer heap. Called under the gate; throws <see cref="LoopException"/> on refusal.</summary>
     private protected abstract void Arm();
@@ -397,22 +324,6 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     {
     }
 
-    /// <summary>The source's diagnostics record while they are observed, else null.</summary>
-    private protected SourceRecord? DiagnosticsRecord => _record;
-
-    /// <summary>Whether the source is registered with epoll or the heap right now. Caller holds the gate.</summary>
-    private protected bool IsArmed => _armed;
-
-    /// <summary>The current registration's base token (valid while active).</summary>
-    private protected Token RegistrationToken => _token;
-
-    /// <summary>
-    /// Whether a source delivering several items for one event (channel messages, signal numbers) must stop at the
-    /// next item boundary: an observer threw (the rest stays pending), or a callback called <see cref="Disable"/> or
-    /// <see cref="Remove"/> (nothing is delivered after the callback that asked).
-    /// </summary>
-    private protected bool BatchInterrupted => Loop.HasPendingFailures || _deferred is Request.Disable or Request.Remove;
-
     /// <summary>Delivers <paramref name="value"/> to every live subscriber (loop thread). Observer exceptions are recorded, not thrown.</summary>
     private protected void Emit(T value)
     {
@@ -421,35 +332,39 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
             record.Delivered++;
         }
 
-        object? subscribers = Volatile.Read(ref _subscribers);
-        if (subscribers is Subscription one)
-        {
-            Deliver(one, value);
-        }
-        else if (subscribers is Subscription[] many)
-        {
-            for (int i = 0; i < many.Length; i++)
-            {
-                Deliver(many[i], value);
-            }
-        }
-    }
-
-    private void Deliver(Subscription subscription, T value)
-    {
-        try
-        {
-            // A disposed subscription's observer is a no-op one.
-            subscription.Observer.OnNext(value);
-        }
-        catch (Exception e)
-        {
-            Loop.RecordFailure(e);
-        }
+        _subscribers.OnNext(value, this);
     }
 
     /// <summary>Ends the source from its own event processing (loop thread): OnCompleted or OnError now.</summary>
     private protected void Complete(Exception? error = null) => Terminate(error, deliverNow: true);
+
+    private void Change(RegistrationRequest request)
+    {
+        if (!_registration.TryDefer(this, request))
+        {
+            Apply(request, deliverNow: false);
+        }
+    }
+
+    private void Apply(RegistrationRequest request, bool deliverNow)
+    {
+        if (request == RegistrationRequest.Remove)
+        {
+            Terminate(null, deliverNow);
+            return;
+        }
+
+        lock (Loop.Gate)
+        {
+            _registration.Apply(this, request);
+            Loop.Monitor?.OnChanged(this, request switch
+            {
+                RegistrationRequest.Enable => SourceChangeReason.Enabled,
+                RegistrationRequest.Disable => SourceChangeReason.Disabled,
+                _ => SourceChangeReason.Updated,
+            });
+        }
+    }
 
     /// <summary>
     /// Ends the source: now on the loop thread (<paramref name="deliverNow"/>), else queued for the next dispatch.
@@ -458,7 +373,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     private void Terminate(Exception? error, bool deliverNow)
     {
         Exception? failure;
-        object? subscribers;
+        SubscriberList<T> subscribers;
         bool queued = false;
         lock (Loop.Gate)
         {
@@ -469,9 +384,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
 
             // Queued under the gate, so that loop disposal, which empties the queue, finds it owed; once disposal
             // has emptied it, the notification is delivered here instead.
-            if (!deliverNow && subscribers is not null)
+            if (!deliverNow && subscribers.Count != 0)
             {
-                queued = Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscribers, error));
+                queued = Loop.EnqueueOwedLocked(new TerminalDelivery<T>(this, subscribers, error));
             }
         }
 
@@ -481,7 +396,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         }
         else
         {
-            DeliverTerminal(subscribers, error, null);
+            subscribers.DeliverEnd(this, error, null);
         }
 
         if (failure is not null)
@@ -498,29 +413,24 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
     }
 
     /// <summary>
-    /// Moves to Terminated and hands over the subscribers to notify; false when it had already ended.
-    /// <paramref name="failure"/> is what a custom source's unregistration hook threw, if anything.
+    /// Ends the registration and the subscriber list, then releases what the source owns; hands over the subscribers
+    /// to notify; false when it had already ended. <paramref name="failure"/> is what a custom source's unregistration
+    /// hook threw, if anything.
     /// </summary>
-    private bool EndLocked(Exception? error, out object? subscribers, out Exception? failure)
+    private bool EndLocked(Exception? error, out SubscriberList<T> subscribers, out Exception? failure)
     {
         lock (Loop.Gate)
         {
-            failure = null;
-            if (_state == State.Terminated)
+            if (_registration.IsTerminated)
             {
-                subscribers = null;
+                subscribers = default;
+                failure = null;
                 return false;
             }
 
             Loop.Monitor?.OnChanged(this, SourceChangeReason.Ended);
-            if (_state == State.Active)
-            {
-                failure = Deactivate();
-            }
-
-            _state = State.Terminated;
-            subscribers = _subscribers;
-            _subscribers = error;
+            failure = _registration.End(this);
+            subscribers = _subscribers.End(error);
             Loop.UntrackLocked(this);
             ReleaseResources();
             failure ??= TakeDisarmFailure();
@@ -528,249 +438,20 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource
         }
     }
 
-    private void DeliverTerminal(object? subscribers, Exception? error, List<Exception>? errors)
-    {
-        ILoopSource? outer = Loop.EndingSource;
-        Loop.EndingSource = this;
-        try
-        {
-            if (subscribers is Subscription one)
-            {
-                End(one, error, errors);
-            }
-            else if (subscribers is Subscription[] many)
-            {
-                foreach (Subscription subscription in many)
-                {
-                    End(subscription, error, errors);
-                }
-            }
-        }
-        finally
-        {
-            Loop.EndingSource = outer;
-        }
-    }
-
-    /// <summary>
-    /// What a late subscriber hears (caller holds the gate): how the source ended; but a re-subscription from inside
-    /// that very notification (Rx's <c>Repeat</c>, <c>Retry</c>, <c>Concat</c> of the same source) would be told
-    /// the same end again and again, a loop that never blocks, so it is told why instead.
-    /// </summary>
-    private Exception? ReplayedEnd()
-    {
-        if (!ReferenceEquals(Loop.EndingSource, this) || !Loop.IsOnLoopThread)
-        {
-            return _subscribers as Exception;
-        }
-
-        return new InvalidOperationException(
-            $"{Name} has ended and was subscribed to again from inside its own end (Repeat, Retry or Concat of one loop source): " +
-            "a hot source ends once. To start over, make a new source per subscription, e.g. Observable.Defer(() => loop.Timer(delay)).Repeat().");
-    }
-
-    private void End(Subscription subscription, Exception? error, List<Exception>? errors)
-    {
-        if (subscription.TryEnd() is { } observer)
-        {
-            try
-            {
-                if (error is null)
-                {
-                    observer.OnCompleted();
-                }
-                else
-                {
-                    observer.OnError(error);
-                }
-            }
-            catch (Exception e)
-            {
-                if (errors is not null)
-                {
-                    errors.Add(e);
-                }
-                else
-                {
-                    Loop.RecordFailure(e);
-                }
-            }
-        }
-    }
-
     /// <summary>Activates for a first subscriber; a refused registration is owed to it as OnError. Caller holds the gate.</summary>
-    private bool TryActivate(Subscription subscription)
+    private bool TryActivate(Subscription<T> subscription)
     {
         try
         {
-            Activate();
+            _registration.Activate(this);
             return true;
         }
         catch (Exception e)
         {
             // The kernel's refusal (LoopException), or a custom source's Register that threw.
-            Loop.EnqueueOwedLocked(new TerminalDelivery(this, subscription, e));
+            Loop.EnqueueOwedLocked(new TerminalDelivery<T>(this, new SubscriberList<T>(subscription), e));
             Loop.WakeIfSleeping();
             return false;
         }
-    }
-
-    private void Activate()
-    {
-        if (UsesToken)
-        {
-            _token = Loop.AllocateSlotLocked(this);
-        }
-
-        if (_enabled)
-        {
-            try
-            {
-                Arm();
-            }
-            catch
-            {
-                if (UsesToken)
-                {
-                    Loop.FreeSlotLocked(_token);
-                    _token = default;
-                }
-
-                throw;
-            }
-
-            _armed = true;
-        }
-
-        _state = State.Active;
-        Loop.TrackLocked(this);
-    }
-
-    /// <summary>Unregisters; returns what a custom source's unregistration hook threw, after finishing regardless.</summary>
-    private Exception? Deactivate()
-    {
-        Exception? failure = null;
-        if (_armed)
-        {
-            _armed = false;
-            Disarm();
-            failure = TakeDisarmFailure();
-        }
-
-        if (UsesToken)
-        {
-            Loop.FreeSlotLocked(_token);
-            _token = default;
-        }
-
-        _state = State.Inactive;
-        if (!OwnsResources)
-        {
-            Loop.UntrackLocked(this);
-        }
-
-        OnDeactivated();
-        return failure;
-    }
-
-    /// <summary>Removes a subscriber; the last one unregisters the source (a custom source's hook that threw comes out here, after that).</summary>
-    private void Unsubscribe(Subscription subscription)
-    {
-        Exception? failure = null;
-        lock (Loop.Gate)
-        {
-            if (ReferenceEquals(_subscribers, subscription))
-            {
-                _subscribers = null;
-                if (_state == State.Active && !Loop.IsDisposed)
-                {
-                    failure = Deactivate();
-                }
-            }
-            else
-            {
-                RemoveOneOfMany(subscription);
-            }
-
-            Loop.Monitor?.OnChanged(this, SourceChangeReason.Updated);
-        }
-
-        if (failure is not null)
-        {
-            ExceptionDispatchInfo.Throw(failure);
-        }
-    }
-
-    /// <summary>Drops one subscriber of several (a no-op when it is not one of them). Caller holds the gate.</summary>
-    private void RemoveOneOfMany(Subscription subscription)
-    {
-        if (_subscribers is not Subscription[] many || Array.IndexOf(many, subscription) is var index && index < 0)
-        {
-            return;
-        }
-
-        if (many.Length == 2)
-        {
-            _subscribers = many[1 - index];
-            return;
-        }
-
-        var next = new Subscription[many.Length - 1];
-        Array.Copy(many, next, index);
-        Array.Copy(many, index + 1, next, index, next.Length - index);
-        _subscribers = next;
-    }
-
-    /// <summary>
-    /// One subscriber. Its observer field is its state too: the observer until the subscription is disposed or ended,
-    /// then <see cref="Gone"/> (one field less in an object that every live timer has).
-    /// </summary>
-    private sealed class Subscription(LoopSource<T> source, IObserver<T> observer) : IDisposable
-    {
-        private IObserver<T> _observer = observer;
-
-        /// <summary>The observer, or <see cref="Gone"/> (which ignores everything) once disposed or ended.</summary>
-        public IObserver<T> Observer => Volatile.Read(ref _observer);
-
-        /// <summary>Ends the subscription for a terminal notification: its observer, or null if it was already disposed or ended.</summary>
-        public IObserver<T>? TryEnd()
-        {
-            IObserver<T> observer = Interlocked.Exchange(ref _observer, Gone.Instance);
-            return ReferenceEquals(observer, Gone.Instance) ? null : observer;
-        }
-
-        public void Dispose()
-        {
-            // The field only ever changes to Gone, so a failed exchange means another Dispose or the end came first.
-            IObserver<T> observer = Volatile.Read(ref _observer);
-            if (!ReferenceEquals(observer, Gone.Instance) && ReferenceEquals(Interlocked.CompareExchange(ref _observer, Gone.Instance, observer), observer))
-            {
-                source.Unsubscribe(this);
-            }
-        }
-    }
-
-    /// <summary>The observer of a disposed or ended subscription: deliveries that race with the disposal go nowhere.</summary>
-    private sealed class Gone : IObserver<T>
-    {
-        public static readonly Gone Instance = new();
-
-        public void OnNext(T value)
-        {
-        }
-
-        public void OnError(Exception error)
-        {
-        }
-
-        public void OnCompleted()
-        {
-        }
-    }
-
-    /// <summary>A terminal notification owed to subscribers: delivered on the loop thread, or by loop disposal.</summary>
-    private sealed class TerminalDelivery(LoopSource<T> source, object subscribers, Exception? error) : OwedCompletion
-    {
-        internal override void Deliver(List<Exception>? errors) => source.DeliverTerminal(subscribers, error, errors);
     }
 }
