@@ -14,7 +14,7 @@ public class ExecutionContextTests
     private static readonly AsyncLocal<int> Local = new();
 
     [Fact]
-    public void Timer_callback_sees_its_creators_AsyncLocals_and_its_changes_do_not_leak_into_the_dispatcher()
+    public void Timer_Callback_SeesItsCreatorsAsyncLocalsAndLeaksNothing()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         int seen = -1;
@@ -36,7 +36,7 @@ public class ExecutionContextTests
     }
 
     [Fact]
-    public void Timer_created_with_flow_suppressed_runs_in_the_default_context_not_the_dispatchers()
+    public void Timer_CreatedWithFlowSuppressed_RunsInTheDefaultContext()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         Local.Value = 1;
@@ -55,7 +55,7 @@ public class ExecutionContextTests
     }
 
     [Fact]
-    public void Task_Delay_continuation_on_the_loop_keeps_its_own_AsyncLocals_and_the_dispatchers_stay()
+    public void TaskDelay_ContinuationOnTheLoop_KeepsItsOwnAsyncLocals()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         Local.Value = 1;
@@ -76,7 +76,7 @@ public class ExecutionContextTests
     }
 
     [Fact]
-    public void Post_runs_the_callback_in_the_posters_ExecutionContext_and_leaves_the_dispatchers_alone()
+    public void Post_Callback_RunsInThePostersExecutionContext()
     {
         using var loop = new EventLoop();
         Local.Value = 1;
@@ -96,7 +96,7 @@ public class ExecutionContextTests
     }
 
     [Fact]
-    public void Post_with_flow_suppressed_runs_in_the_default_context()
+    public void Post_WithFlowSuppressed_RunsInTheDefaultContext()
     {
         using var loop = new EventLoop();
         Local.Value = 1;
@@ -113,7 +113,7 @@ public class ExecutionContextTests
     }
 
     [Fact]
-    public void Send_from_another_thread_runs_in_the_senders_ExecutionContext()
+    public void Send_FromAnotherThread_RunsInTheSendersExecutionContext()
     {
         using var loop = new EventLoop();
         Local.Value = 1;
@@ -135,7 +135,7 @@ public class ExecutionContextTests
     }
 
     [Fact]
-    public void Exception_from_a_posted_callback_still_restores_the_dispatchers_context()
+    public void Post_CallbackThrows_StillRestoresTheDispatchersContext()
     {
         using var loop = new EventLoop();
         Local.Value = 1;
@@ -151,7 +151,7 @@ public class ExecutionContextTests
     }
 
     [Fact]
-    public void Firing_timers_allocates_nothing_with_a_captured_or_a_suppressed_context()
+    public void Timer_FiringWithCapturedOrSuppressedContext_AllocatesNothing()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         Local.Value = 3;

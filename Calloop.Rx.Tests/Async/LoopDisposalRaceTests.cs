@@ -18,7 +18,7 @@ public class LoopDisposalRaceTests
     private static readonly AsyncLocal<int> Local = new();
 
     [Fact]
-    public void Post_racing_loop_Dispose_never_throws_and_runs_each_callback_at_most_once_on_the_loop_thread_in_the_posters_context()
+    public void Post_RacingLoopDispose_NeverThrowsAndRunsAtMostOnceOnTheLoopThread()
     {
         Race((loop, index, progressed) =>
         {
@@ -58,7 +58,7 @@ public class LoopDisposalRaceTests
     }
 
     [Fact]
-    public void Send_racing_loop_Dispose_either_runs_the_callback_or_throws_ObjectDisposedException_and_never_hangs()
+    public void Send_RacingLoopDispose_RunsOrThrowsObjectDisposedAndNeverHangs()
     {
         Race((loop, _, progressed) =>
         {
@@ -101,7 +101,7 @@ public class LoopDisposalRaceTests
     }
 
     [Fact]
-    public void Timers_racing_loop_Dispose_are_refused_with_ObjectDisposedException_or_armed_and_fire_only_on_the_loop_thread()
+    public void CreateTimer_RacingLoopDispose_RefusedOrFiresOnlyOnTheLoopThread()
     {
         Race((loop, _, progressed) =>
         {

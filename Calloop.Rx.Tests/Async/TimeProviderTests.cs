@@ -7,7 +7,7 @@ public class TimeProviderTests
     private static readonly DateTimeOffset Start = new(2024, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Clock_follows_the_virtual_loop()
+    public void Clock_VirtualLoop_FollowsTheLoop()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         TimeProvider time = loop.TimeProvider;
@@ -22,7 +22,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Clock_is_monotonic_on_the_real_loop()
+    public void Clock_RealLoop_IsMonotonic()
     {
         using var loop = new EventLoop();
         TimeProvider time = loop.TimeProvider;
@@ -34,7 +34,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Task_Delay_completes_in_virtual_time_on_the_loop_thread()
+    public void TaskDelay_VirtualTime_CompletesOnTheLoopThread()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         int loopThread = Environment.CurrentManagedThreadId;
@@ -55,7 +55,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void PeriodicTimer_ticks_in_virtual_time()
+    public void PeriodicTimer_VirtualTime_Ticks()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var ticks = new List<TimeSpan>();
@@ -80,7 +80,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void CancellationTokenSource_cancels_in_virtual_time_on_the_loop_thread()
+    public void CancellationTokenSource_VirtualTime_CancelsOnTheLoopThread()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         int loopThread = Environment.CurrentManagedThreadId;
@@ -104,7 +104,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void CancelAfter_changes_the_timer()
+    public void CancelAfter_CalledAgain_ChangesTheTimer()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5), loop.TimeProvider);
@@ -118,7 +118,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void WaitAsync_times_out_in_virtual_time()
+    public void WaitAsync_VirtualTime_TimesOut()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var never = new TaskCompletionSource();
@@ -136,7 +136,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Periodic_timer_fires_at_each_deadline_without_drift()
+    public void CreateTimer_Periodic_FiresAtEachDeadlineWithoutDrift()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var fired = new List<TimeSpan>();
@@ -148,7 +148,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Change_rearms_and_Dispose_stops_the_timer()
+    public void CreateTimer_ChangeAndDispose_RearmAndStop()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var fired = new List<TimeSpan>();
@@ -168,7 +168,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Change_from_inside_the_callback_decides_the_next_firing()
+    public void CreateTimer_ChangeInsideTheCallback_DecidesTheNextFiring()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var fired = new List<TimeSpan>();
@@ -193,7 +193,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Timers_interleave_with_loop_timers_by_deadline_then_creation_order()
+    public void CreateTimer_BesideLoopTimers_FiresByDeadlineThenCreationOrder()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var order = new List<string>();
@@ -207,7 +207,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Real_timer_fires_on_the_loop_thread_not_early()
+    public void CreateTimer_RealClock_FiresOnTheLoopThreadNeverEarly()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -231,7 +231,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Callback_exception_comes_out_of_Dispatch()
+    public void CreateTimer_CallbackThrows_ComesOutOfDispatch()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         using ITimer timer = loop.TimeProvider.CreateTimer(_ => throw new InvalidOperationException("timer"), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
@@ -241,7 +241,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Callback_runs_in_the_execution_context_of_its_creation()
+    public void CreateTimer_Callback_RunsInTheExecutionContextOfItsCreation()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var local = new AsyncLocal<string>();
@@ -256,7 +256,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Invalid_times_are_rejected_and_a_disposed_loop_refuses_timers()
+    public void CreateTimer_InvalidTimesOrDisposedLoop_AreRefused()
     {
         var loop = new EventLoop(LoopClock.Virtual(Start));
         TimeProvider time = loop.TimeProvider;

@@ -23,7 +23,7 @@ public partial class DocSnippetsTests
 
     [Theory]
     [MemberData(nameof(PublicApiDocuments))]
-    public void Document_snippets_use_no_test_only_helper(string document)
+    public void Snippets_InEveryDocument_UseNoTestOnlyHelper(string document)
     {
         List<Snippet> snippets = ReadSnippets(Path.Combine(s_root, document));
 
@@ -42,7 +42,7 @@ public partial class DocSnippetsTests
     }
 
     [Fact]
-    public void Test_only_helpers_are_recognised_in_a_snippet_line()
+    public void TestOnlyIdentifiers_InASnippetLine_AreRecognised()
     {
         // Guards the check above against passing vacuously (reflection finding nothing, a regex matching nothing).
         Assert.Equal(["DispatchUntil"], TestOnlyIdentifiers("loop.DispatchUntil(() => done); // TestSys in a comment"));
@@ -53,7 +53,7 @@ public partial class DocSnippetsTests
 
     [Theory]
     [MemberData(nameof(Documents))]
-    public void Document_snippets_are_copied_from_the_named_files(string document)
+    public void Snippets_InEveryDocument_AreCopiedFromTheNamedFiles(string document)
     {
         var failures = new List<string>();
         foreach (Snippet snippet in ReadSnippets(Path.Combine(s_root, document)))
@@ -94,7 +94,7 @@ public partial class DocSnippetsTests
     }
 
     [Fact]
-    public void Documents_contain_checked_snippets()
+    public void Documents_Together_ContainCheckedSnippets()
     {
         // Guards the check above against passing vacuously (a renamed folder, a changed fence style).
         int snippets = DocumentPaths().Sum(document => ReadSnippets(Path.Combine(s_root, document)).Count);
@@ -103,7 +103,7 @@ public partial class DocSnippetsTests
 
     [Theory]
     [MemberData(nameof(Documents))]
-    public void Document_links_and_test_names_point_at_what_exists(string document)
+    public void Documents_LinksAndTestNames_PointAtWhatExists(string document)
     {
         string text = File.ReadAllText(Path.Combine(s_root, document));
         string folder = Path.GetDirectoryName(Path.Combine(s_root, document))!;

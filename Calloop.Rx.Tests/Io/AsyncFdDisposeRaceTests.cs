@@ -16,23 +16,23 @@ public class AsyncFdDisposeRaceTests
     private static readonly TimeSpan RaceBudget = TimeSpan.FromSeconds(1);
 
     [Fact]
-    public void ReadAsync_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
+    public void ReadAsync_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
         RaceWithDispose(fd => fd.ReadAsync(new byte[1]).AsTask());
 
     [Fact]
-    public void WriteAsync_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
+    public void WriteAsync_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
         RaceWithDispose(fd => fd.WriteAsync(new byte[1]).AsTask(), FillSendBuffer);
 
     [Fact]
-    public void ReadableAsync_racing_Dispose_fails_with_ObjectDisposedException() =>
+    public void ReadableAsync_RacingDispose_FailsWithObjectDisposed() =>
         RaceWithDispose(fd => fd.ReadableAsync().AsTask());
 
     [Fact]
-    public void Stream_synchronous_Read_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
+    public void StreamRead_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
         RaceWithDispose(fd => Outcome(() => _ = fd.AsStream().Read(new byte[1], 0, 1)));
 
     [Fact]
-    public void Stream_synchronous_Write_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
+    public void StreamWrite_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
         RaceWithDispose(fd => Outcome(() => fd.AsStream().Write(new byte[1], 0, 1)), FillSendBuffer);
 
     /// <summary>

@@ -25,7 +25,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class LoopLogicTests
 {
     [Fact]
-    public void dispatch_idle()
+    public void InsertIdle_BeforeADispatch_RunsInIt()
     {
         using var loop = new EventLoop();
         bool ran = false;
@@ -37,7 +37,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void cancel_idle()
+    public void InsertIdle_DisposedBeforeTheDispatch_NeverRuns()
     {
         using var loop = new EventLoop();
         bool ran = false;
@@ -50,7 +50,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void wakeup()
+    public void WakeUp_FromAnotherThread_EndsABlockedDispatch()
     {
         // No sources at all: only WakeUp can end Dispatch(null). The waker waits until this thread is really blocked
         // in epoll, so the test covers waking a sleeping loop, not just the "wake-up already requested" path.
@@ -71,7 +71,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void wakeup_stop()
+    public void Stop_FromAnotherThreadWhileBlocked_EndsRun()
     {
         // calloop pairs stop() with wakeup(); here Stop() alone also wakes a blocked Run. Both forms are covered.
         foreach (bool alsoWakeUp in new[] { false, true })
@@ -98,7 +98,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void additional_events()
+    public void LifecycleHooks_PipeSource_RunInOrderAroundEachEvent()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -133,7 +133,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void default_additional_events()
+    public void LifecycleHooks_DefaultImplementations_DeliverEvents()
     {
         // The source opts into the hooks but keeps the interface's default implementations.
         using var loop = new EventLoop();
@@ -149,7 +149,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void additional_events_synthetic()
+    public void LifecycleHooks_SyntheticEvent_MakesTheWaitAPoll()
     {
         using var loop = new EventLoop();
         var inner = new SyntheticSource();
@@ -175,7 +175,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void insert_bad_source()
+    public void Fd_NotOpen_ThrowsLoopExceptionEbadf()
     {
         using var loop = new EventLoop();
         const int notOpen = 1 << 30; // above any fd limit, so it cannot be some other test's fd
@@ -187,7 +187,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void invalid_token()
+    public void SourceControl_AfterRemove_ThrowsAndNothingIsRegisteredAgain()
     {
         // calloop: Err(InvalidToken). Here Enable, Disable and Update throw, naming the source; Remove stays idempotent.
         // Nothing is registered again and nothing is delivered after OnCompleted.
@@ -216,7 +216,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void insert_source_no_interest()
+    public void Fd_InterestNone_RegistersButReportsNothing()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -236,7 +236,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void disarm_rearm()
+    public void Ping_DisabledThenEnabled_KeepsThePendingEvent()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -261,7 +261,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void multiple_tokens()
+    public void CustomSource_TwoSubTokens_EachReportsItsOwnEvents()
     {
         using var loop = new EventLoop();
         using var first = FdPair.Pipe();
@@ -288,7 +288,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void change_interests()
+    public void Fd_InterestChangedByUpdate_ReportsTheNewInterest()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -328,7 +328,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void kill_source()
+    public void Remove_InsideItsOwnCallback_LetsEverySubscriberSeeTheEventThenCompletes()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -351,7 +351,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void Disable_inside_its_own_callback_takes_effect_after_the_callback()
+    public void Disable_InsideItsOwnCallback_TakesEffectAfterIt()
     {
         // calloop defers disable() called from the source's own callback (inventory §2.15: untested there).
         using var loop = new EventLoop();
@@ -382,7 +382,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void The_last_change_made_inside_the_callback_wins()
+    public void SourceControl_SeveralChangesInsideTheCallback_TheLastWins()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -404,11 +404,11 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void reuse()
+    public void Timer_RemovedAndReplacedInItsCallback_TheNewOneFires()
     {
         // calloop #155: a timer removes itself and inserts an immediate timer; the old source's pending removal must
         // not reach the new one, which must still fire. (Timers here live in the heap only and take no slab slot;
-        // slot reuse itself is checked with pings in reuse_of_a_slot.)
+        // slot reuse itself is checked with fd sources in Fd_SlotReusedAfterRemove_NewOccupantFires.)
         using var loop = new EventLoop(LoopClock.Virtual());
         TimerSource first = loop.Timer(TimeSpan.FromSeconds(1));
         TimerSource? second = null;
@@ -434,7 +434,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void reuse_of_a_slot()
+    public void Fd_SlotReusedAfterRemove_NewOccupantFires()
     {
         // The same with sources that hold a slab slot (fd sources): the new occupant gets the slot with a new
         // generation, the old removal does not touch it, and it fires.
@@ -475,7 +475,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void drop_of_subsource()
+    public void CustomSource_ThirdSubToken_DeliversAndEnds()
     {
         using var loop = new EventLoop();
         var observer = new ContractObserver<int>(loop);

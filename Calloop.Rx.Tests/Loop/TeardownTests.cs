@@ -11,7 +11,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class TeardownTests
 {
     [Fact]
-    public void Dispose_racing_a_dispatch_on_another_thread_never_skips_teardown()
+    public void Dispose_RacingADispatchOnAnotherThread_NeverSkipsTeardown()
     {
         // Dispose on this thread while another loops on Dispatch(Zero): whoever holds the dispatch role last must
         // tear down. Before the fix a few trials in thousands lost the teardown (no OnCompleted, fds open, Sent after).
@@ -53,7 +53,7 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Unsubscribing_from_a_custom_source_whose_unregister_throws_still_unregisters_it()
+    public void Unsubscribe_CustomUnregisterThrows_StillUnregisters()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -73,7 +73,7 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Dispose_completes_every_subscriber_and_closes_every_fd_when_a_custom_unregister_throws()
+    public void Dispose_CustomUnregisterThrows_CompletesEverySubscriberAndClosesEveryFd()
     {
         var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -98,7 +98,7 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Dispose_delivers_the_OnCompleted_owed_by_a_Remove_from_outside_the_loop()
+    public void Dispose_AfterARemoveFromOutsideTheLoop_DeliversTheOwedOnCompleted()
     {
         var loop = new EventLoop();
         var (_, pings) = loop.Ping();
@@ -113,7 +113,7 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Dispose_delivers_the_end_owed_to_a_late_subscriber_of_an_ended_source()
+    public void Dispose_LateSubscriberOfAnEndedSource_DeliversTheOwedEnd()
     {
         var loop = new EventLoop(LoopClock.Virtual(DateTimeOffset.UnixEpoch));
         TimerSource timer = loop.Timer(TimeSpan.FromSeconds(1));
@@ -130,7 +130,7 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Observers_completed_by_disposal_see_the_loops_fds_closed()
+    public void Dispose_CompletingObservers_SeeTheLoopsFdsClosed()
     {
         var loop = new EventLoop();
         using var pipe = FdPair.Pipe();

@@ -6,7 +6,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class TokenTests
 {
     [Fact]
-    public void overflow_subid()
+    public void Token_PastTheLastSubId_RefusesTheRegistration()
     {
         // calloop panics past sub-id 65,535; here the 65,537th token of one registration throws, which reaches the
         // subscriber as OnError (the registration is refused) instead of aborting the process.

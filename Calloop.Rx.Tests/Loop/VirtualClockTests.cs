@@ -114,7 +114,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void FdsPingsAndChannelsStayReal()
+    public void VirtualClock_FdsPingsAndChannels_StayReal()
     {
         using var loop = VirtualLoop();
         var (ping, pings) = loop.Ping();

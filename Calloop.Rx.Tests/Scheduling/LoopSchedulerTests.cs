@@ -951,7 +951,7 @@ public class LoopSchedulerTests
     }
 
     [Fact]
-    public void Cancelled_far_timers_never_fire_and_never_outnumber_live_ones()
+    public void Schedule_CancelledFarTimers_NeverFireNorOutnumberLiveOnes()
     {
         const int Live = 1_000;
         using var loop = VirtualLoop();

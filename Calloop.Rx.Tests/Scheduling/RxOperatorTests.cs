@@ -65,7 +65,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Timer()
+    public void Timer_OnTheLoopScheduler_FiresAtVirtualTimes()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;
@@ -79,7 +79,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Interval()
+    public void Interval_OnTheLoopScheduler_TicksAtVirtualTimes()
     {
         using var scheduler = new LoopTestScheduler();
         ITestableObserver<long> observer = Observable.Interval(TimeSpan.FromSeconds(1), scheduler.Loop.Scheduler).Take(3).Record(scheduler);
@@ -101,7 +101,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Throttle()
+    public void Throttle_OnTheLoopScheduler_KeepsTheLastOfEachBurst()
     {
         using var scheduler = new LoopTestScheduler();
         var source = scheduler.CreateHotObservable(OnNext(At(100), 1), OnNext(At(200), 2), OnNext(At(1000), 3), OnNext(At(1100), 4), OnCompleted<int>(At(3000)));
@@ -121,7 +121,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Timeout()
+    public void Timeout_OnTheLoopScheduler_FailsAtTheDeadline()
     {
         using var scheduler = new LoopTestScheduler();
         var source = scheduler.CreateHotObservable(OnNext(At(1000), 1));
@@ -145,7 +145,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Sample()
+    public void Sample_OnTheLoopScheduler_EmitsTheLatestOnEachTick()
     {
         using var scheduler = new LoopTestScheduler();
         var source = scheduler.CreateHotObservable(OnNext(At(300), 1), OnNext(At(700), 2), OnNext(At(1500), 3), OnCompleted<int>(At(3500)));
@@ -157,7 +157,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Delay()
+    public void Delay_OnTheLoopScheduler_ShiftsEveryNotification()
     {
         using var scheduler = new LoopTestScheduler();
         var source = scheduler.CreateHotObservable(OnNext(At(100), 1), OnNext(At(500), 2), OnCompleted<int>(At(1000)));

@@ -13,7 +13,7 @@ namespace Calloop.Rx.Tests.Sources;
 public class ChannelTests
 {
     [Fact]
-    public void basic_channel()
+    public void Channel_SendThenDisposeSender_DeliversThenCompletes()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -37,7 +37,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void basic_sync_channel()
+    public void BoundedChannel_AtCapacity_TrySendReportsFull()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(2);
@@ -60,7 +60,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void test_more_than_1024()
+    public void Channel_MoreThanTheBatchLimit_DeliversTheRestInTheNextDispatch()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -81,7 +81,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void Clones_on_several_threads_deliver_each_message_once_in_sender_order()
+    public void Sender_ClonesOnSeveralThreads_DeliverEachMessageOnceInSenderOrder()
     {
         const int producers = 4;
         const int perProducer = 3000;
@@ -118,7 +118,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void BoundedSender_Send_blocks_while_full_and_resumes_when_the_loop_drains()
+    public void BoundedSender_SendWhileFull_BlocksUntilTheLoopDrains()
     {
         const int count = 50;
         using var loop = new EventLoop();
@@ -150,7 +150,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void A_blocked_BoundedSender_Send_ends_with_ChannelClosedException_when_the_source_is_removed()
+    public void BoundedSender_SourceRemovedWhileBlocked_ThrowsChannelClosedException()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);
@@ -172,7 +172,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void BoundedSender_Send_on_the_loop_thread_while_full_throws()
+    public void BoundedSender_SendOnTheLoopThreadWhileFull_Throws()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);
@@ -207,7 +207,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void TrySend_after_the_source_is_removed_is_Closed()
+    public void TrySend_AfterTheSourceIsRemoved_IsClosed()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -233,7 +233,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void TrySend_after_the_loop_is_disposed_is_Closed()
+    public void TrySend_AfterTheLoopIsDisposed_IsClosed()
     {
         var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -248,7 +248,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void A_busy_channel_does_not_starve_a_ping()
+    public void Channel_Busy_DoesNotStarveAPing()
     {
         const int total = 5000;
         using var loop = new EventLoop();
@@ -279,7 +279,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void BoundedSender_closes_when_its_last_clone_is_disposed()
+    public void BoundedSender_LastCloneDisposed_ClosesTheChannel()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(4);

@@ -11,7 +11,7 @@ namespace Calloop.Rx.Tests.Sources;
 public class PingTests
 {
     [Fact]
-    public void ping()
+    public void Ping_SeveralSends_CoalesceIntoOneEvent()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -31,7 +31,7 @@ public class PingTests
     }
 
     [Fact]
-    public void ping_closed()
+    public void Ping_DisposedBeforeSubscribe_CompletesAndTheLoopSleeps()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -52,7 +52,7 @@ public class PingTests
     }
 
     [Fact]
-    public void ping_removed()
+    public void Ping_LastSenderDisposed_CompletesTheSource()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -74,7 +74,7 @@ public class PingTests
     }
 
     [Fact]
-    public void ping_fired_and_removed()
+    public void Ping_SentThenDisposed_DeliversThenCompletes()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -93,7 +93,7 @@ public class PingTests
     }
 
     [Fact]
-    public void ping_multiple_senders()
+    public void Ping_SeveralSenders_CompletesWhenTheLastIsDisposed()
     {
         using var loop = new EventLoop();
         var (first, pings) = loop.Ping();

@@ -15,7 +15,7 @@ public class ResubscriptionTests
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Repeat_of_a_timer_fails_with_an_error_that_names_Defer_and_the_loop_goes_idle()
+    public void Repeat_OfATimer_FailsNamingDeferAndTheLoopGoesIdle()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var observer = new ContractObserver<DateTimeOffset>(loop);
@@ -31,7 +31,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void Repeat_of_an_already_ended_source_fails_the_same_way()
+    public void Repeat_OfAnEndedSource_FailsTheSameWay()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -50,7 +50,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void Retry_of_a_failed_source_stops_with_the_error_that_explains_it()
+    public void Retry_OfAFailedSource_StopsWithAnExplainingError()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -68,7 +68,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void Retry_of_a_refused_registration_tries_again_and_ends_with_the_refusal()
+    public void Retry_OfARefusedRegistration_TriesAgainAndEndsWithTheRefusal()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -84,7 +84,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void A_late_subscriber_outside_the_end_still_hears_how_the_source_ended()
+    public void Subscribe_LateOutsideTheEnd_StillHearsHowTheSourceEnded()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -101,7 +101,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void Defer_makes_a_new_timer_per_subscription_so_Repeat_ticks()
+    public void Defer_NewTimerPerSubscription_LetsRepeatTick()
     {
         using var loop = new EventLoop(LoopClock.Virtual(Start));
         var ticks = new List<DateTimeOffset>();
