@@ -50,7 +50,9 @@ public class SourceControlTests
         long id = Assert.Single(loop.Diagnostics.GetSources(), row => row.Kind == SourceKind.Timer).Id;
 
         Assert.True(loop.Diagnostics.Remove(id));
-        loop.DispatchUntil(() => completed, "OnCompleted after Remove");
+        loop.Dispatch(TimeSpan.Zero);
+
+        Assert.True(completed, "OnCompleted after Remove");
 
         Assert.DoesNotContain(loop.Diagnostics.GetSources(), row => row.Id == id);
         Assert.False(loop.Diagnostics.Disable(id));

@@ -13,7 +13,7 @@ public class AsyncFdDisposeRaceTests
 {
     // Before the fix, the reads blocked within a few to a few thousand rounds (a round takes about 0.5 ms); the budget bounds the test.
     private const int MaxRounds = 5000;
-    private static readonly TimeSpan RaceBudget = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_raceBudget = TimeSpan.FromSeconds(1);
 
     [Fact]
     public void ReadAsync_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
@@ -50,7 +50,7 @@ public class AsyncFdDisposeRaceTests
             prepare?.Invoke(loop, a);
             using var start = new Barrier(2);
             var elapsed = Stopwatch.StartNew();
-            for (int round = 0; round < MaxRounds && elapsed.Elapsed < RaceBudget; round++)
+            for (int round = 0; round < MaxRounds && elapsed.Elapsed < s_raceBudget; round++)
             {
                 AsyncFd fd = loop.AsyncFd(a);
                 Task? outcome = null;

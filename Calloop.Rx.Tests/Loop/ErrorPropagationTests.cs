@@ -4,7 +4,7 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Loop;
 
 /// <summary>
-/// Error propagation, which calloop's suite does not cover (inventory §2.15). The rules differ from calloop's on
+/// Error propagation, which calloop's suite does not cover. The rules differ from calloop's on
 /// purpose: calloop drops the rest of the batch and skips the idles when a callback fails; here an observer's
 /// exception comes out of <c>Dispatch</c> once that event reached every subscriber, and what was not delivered yet
 /// is delivered by the next <c>Dispatch</c>, which does not wait. A source whose own processing throws ends with

@@ -5,16 +5,14 @@ using Calloop.Rx.Tests.Interop;
 namespace Calloop.Rx.Tests.Loop;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/loop_logic.rs</c> tests (inventory §2.1), named after them.
+/// The counterparts of calloop's <c>src/loop_logic.rs</c> tests; <c>docs/calloop-test-map.md</c> names the calloop
+/// test behind each one.
 /// </summary>
 /// <remarks>
 /// calloop tests with no counterpart here:
 /// <list type="bullet">
 /// <item><c>non_static_data</c>: it checks that the Rust borrow checker lets <c>Data</c> borrow locals; C# closures
 /// capture whatever they like, so there is nothing to test.</item>
-/// <item><c>block_on_test</c>, <c>block_on_early_cancel</c>: <c>block_on</c> is calloop's future driver; its
-/// counterpart (the loop's SynchronizationContext/TaskScheduler, <c>await</c> on the loop thread) belongs to a
-/// later issue and will be tested there.</item>
 /// <item><c>weak_loop_handle</c>: calloop needs weak handles to break <c>Rc</c> cycles between a loop and the
 /// callbacks that hold its handle; the GC collects such cycles, so there is no weak handle to test.</item>
 /// </list>
@@ -139,7 +137,7 @@ public class LoopLogicTests
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
         var observer = new ContractObserver<int>(loop);
-        loop.Insert(new DefaultHooksPipeSource(pipe.Second)).Subscribe(observer);
+        loop.Insert(new FdEventSource(pipe.Second) { NeedsExtraLifecycleEvents = true }).Subscribe(observer);
 
         pipe.Poke();
         Watchdog.Dispatch(loop, "a message did not end Dispatch(null)");
@@ -178,12 +176,12 @@ public class LoopLogicTests
     public void Fd_NotOpen_ThrowsLoopExceptionEbadf()
     {
         using var loop = new EventLoop();
-        const int notOpen = 1 << 30; // above any fd limit, so it cannot be some other test's fd
+        const int NotOpen = 1 << 30; // above any fd limit, so it cannot be some other test's fd
 
-        var error = Assert.Throws<LoopException>(() => loop.Fd(notOpen));
+        var error = Assert.Throws<LoopException>(() => loop.Fd(NotOpen));
 
         Assert.Equal(TestSys.EBADF, error.Errno);
-        Assert.Equal(notOpen, error.Fd);
+        Assert.Equal(NotOpen, error.Fd);
     }
 
     [Fact]
@@ -353,7 +351,7 @@ public class LoopLogicTests
     [Fact]
     public void Disable_InsideItsOwnCallback_TakesEffectAfterIt()
     {
-        // calloop defers disable() called from the source's own callback (inventory §2.15: untested there).
+        // calloop defers disable() called from the source's own callback; calloop does not test it.
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
         var disabler = new ContractObserver<Unit>(loop, _ =>
@@ -559,27 +557,6 @@ public class LoopLogicTests
         }
 
         private void Unlock() => _locked = false;
-    }
-
-    /// <summary>
-    /// Opts into the lifecycle hooks but keeps their default (no-op) implementations; the shared
-    /// <see cref="FdEventSource"/> does not opt in, which is why this test keeps a source of its own.
-    /// </summary>
-    private sealed class DefaultHooksPipeSource(int fd) : IEventSource<int>
-    {
-        public bool NeedsExtraLifecycleEvents => true;
-
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Unregister(Poller poller) => poller.Unregister(fd);
-
-        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit)
-        {
-            emit(TestSys.Drain(fd).Length);
-            return PostAction.Continue;
-        }
     }
 
     /// <summary>A source without any fd whose before-sleep hook always injects a synthetic event for its own token.</summary>

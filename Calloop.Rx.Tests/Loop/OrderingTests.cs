@@ -8,8 +8,8 @@ using Calloop.Rx.Tests.Interop;
 namespace Calloop.Rx.Tests.Loop;
 
 /// <summary>
-/// What calloop leaves untested about one dispatch (inventory §0 and §2.15): the order of its phases, the idle
-/// rules, <c>Stop</c> before <c>Run</c>, and the EINTR retry.
+/// What calloop leaves untested about one dispatch: the order of its phases, the idle rules, <c>Stop</c> before
+/// <c>Run</c>, and the EINTR retry.
 /// </summary>
 /// <remarks>Serial because the EINTR test sends a real signal to the loop thread (and the idle test measures a wait).</remarks>
 [Collection("Serial")]

@@ -57,13 +57,13 @@ public class TeardownTests
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
-        var custom = new ThrowingUnregisterSource(pipe.Second);
+        var custom = new FdEventSource(pipe.Second) { UnregisterFailure = new InvalidOperationException("Unregister failed on purpose.") };
         LoopSource<int> source = loop.Insert(custom);
         IDisposable subscription = source.Subscribe(_ => { });
 
         var error = Assert.Throws<InvalidOperationException>(subscription.Dispose);
 
-        Assert.Same(custom.Thrown, error);
+        Assert.Same(custom.UnregisterFailure, error);
         Assert.False(source.IsActive);
         subscription.Dispose();
         IDisposable again = source.Subscribe(_ => { });
@@ -77,7 +77,7 @@ public class TeardownTests
     {
         var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
-        var custom = new ThrowingUnregisterSource(pipe.Second);
+        var custom = new FdEventSource(pipe.Second) { UnregisterFailure = new InvalidOperationException("Unregister failed on purpose.") };
         var customObserver = new ContractObserver<int>(loop);
         var pingObserver = new ContractObserver<Unit>(loop);
         var timerObserver = new ContractObserver<DateTimeOffset>(loop);
@@ -88,7 +88,7 @@ public class TeardownTests
 
         var error = Assert.Throws<AggregateException>(loop.Dispose);
 
-        Assert.Contains(custom.Thrown, error.InnerExceptions);
+        Assert.Contains(custom.UnregisterFailure, error.InnerExceptions);
         Assert.True(customObserver.Completed);
         Assert.True(pingObserver.Completed);
         Assert.True(timerObserver.Completed);
@@ -146,23 +146,5 @@ public class TeardownTests
 
         Assert.Equal(1, completions);
         Assert.True(epollClosed, "OnCompleted ran while the loop's epoll fd was still open");
-    }
-
-    /// <summary>A user's custom source whose <c>Unregister</c> throws after removing its fd.</summary>
-    private sealed class ThrowingUnregisterSource(int fd) : IEventSource<int>
-    {
-        public InvalidOperationException Thrown { get; } = new("Unregister failed on purpose.");
-
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Unregister(Poller poller)
-        {
-            poller.Unregister(fd);
-            throw Thrown;
-        }
-
-        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit) => PostAction.Continue;
     }
 }

@@ -2,7 +2,9 @@ using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Loop;
 
-/// <summary>The counterpart of calloop's <c>src/token.rs</c> test (inventory §2.11).</summary>
+/// <summary>
+/// The counterpart of calloop's <c>src/token.rs</c> test, <c>overflow_subid</c>.
+/// </summary>
 public class TokenTests
 {
     [Fact]

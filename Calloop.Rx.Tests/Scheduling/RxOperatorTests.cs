@@ -14,7 +14,7 @@ namespace Calloop.Rx.Tests.Scheduling;
 /// </summary>
 public class RxOperatorTests
 {
-    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Ticks of <paramref name="ms"/> milliseconds: the test scheduler's clock counts ticks.</summary>
     private static long At(double ms) => TimeSpan.FromMilliseconds(ms).Ticks;
@@ -49,19 +49,19 @@ public class RxOperatorTests
     {
         // ObserveOn re-schedules its drain once per element; those immediate items must run before the clock moves
         // on to a later deadline (here a far timer), or every element after the first would arrive late.
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var subject = new Subject<int>();
-        loop.Scheduler.Schedule(T0 + Ms(1000), () =>
+        loop.Scheduler.Schedule(s_start + Ms(1000), () =>
         {
             subject.OnNext(1);
             subject.OnNext(2);
             subject.OnNext(3);
         });
-        loop.Scheduler.Schedule(T0 + Ms(10_000), () => { });
+        loop.Scheduler.Schedule(s_start + Ms(10_000), () => { });
         var seen = new List<(int, DateTimeOffset)>();
         subject.ObserveOn(loop.Scheduler).Subscribe(value => seen.Add((value, loop.Now)));
         loop.AdvanceBy(TimeSpan.FromSeconds(20));
-        Assert.Equal([(1, T0 + Ms(1000)), (2, T0 + Ms(1000)), (3, T0 + Ms(1000))], seen);
+        Assert.Equal([(1, s_start + Ms(1000)), (2, s_start + Ms(1000)), (3, s_start + Ms(1000))], seen);
     }
 
     [Fact]

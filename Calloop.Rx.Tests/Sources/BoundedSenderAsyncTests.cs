@@ -51,20 +51,20 @@ public class BoundedSenderAsyncTests
     [InlineData(1024)]
     public async Task SendAsync_SeveralProducers_DeliverEachMessageOnceInSenderOrder(int capacity)
     {
-        const int producers = 4;
-        const int perProducer = 2000;
+        const int Producers = 4;
+        const int PerProducer = 2000;
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<(int Producer, int Sequence)>(capacity);
         var observer = new ContractObserver<(int Producer, int Sequence)>(loop);
         messages.Subscribe(observer);
-        Task[] tasks = [.. Enumerable.Range(0, producers).Select(p =>
+        Task[] tasks = [.. Enumerable.Range(0, Producers).Select(p =>
         {
             BoundedSender<(int, int)> clone = sender.Clone();
             return Task.Run(async () =>
             {
                 using (clone)
                 {
-                    for (int i = 0; i < perProducer; i++)
+                    for (int i = 0; i < PerProducer; i++)
                     {
                         await clone.SendAsync((p, i));
                     }
@@ -76,10 +76,10 @@ public class BoundedSenderAsyncTests
         loop.DispatchUntil(() => observer.Completed, "every producer's messages and the close");
 
         await Task.WhenAll(tasks).WaitAsync(LoopExtensions.Patience);
-        Assert.Equal(producers * perProducer, observer.Values.Count);
-        for (int p = 0; p < producers; p++)
+        Assert.Equal(Producers * PerProducer, observer.Values.Count);
+        for (int p = 0; p < Producers; p++)
         {
-            Assert.Equal(Enumerable.Range(0, perProducer), observer.Values.Where(v => v.Producer == p).Select(v => v.Sequence));
+            Assert.Equal(Enumerable.Range(0, PerProducer), observer.Values.Where(v => v.Producer == p).Select(v => v.Sequence));
         }
 
         observer.AssertClean();

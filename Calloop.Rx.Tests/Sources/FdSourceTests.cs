@@ -8,9 +8,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/generic.rs</c> tests (inventory §2.3), then the fd cases calloop does
-/// not cover (§2.15): Edge and OneShot modes in a running loop, empty interest, error and hang-up readiness, a
-/// SafeHandle kept alive while registered, and the kernel's refusals (EBADF, EEXIST) as <see cref="LoopException"/>.
+/// The counterparts of calloop's <c>src/sources/generic.rs</c> tests, then the fd cases calloop does not cover: Edge
+/// and OneShot modes in a running loop, empty interest, error and hang-up readiness, a SafeHandle kept alive while
+/// registered, and the kernel's refusals (EBADF, EEXIST) as <see cref="LoopException"/>.
+/// <c>docs/calloop-test-map.md</c> names the calloop test behind each one.
 /// </summary>
 public class FdSourceTests
 {
@@ -331,13 +332,13 @@ public class FdSourceTests
     public void Fd_InvalidFd_FailsWithEbadf()
     {
         using var loop = new EventLoop();
-        const int notOpen = (1 << 30) + 7; // above any fd limit, so it cannot be some other test's fd
+        const int NotOpen = (1 << 30) + 7; // above any fd limit, so it cannot be some other test's fd
 
-        var error = Assert.Throws<LoopException>(() => loop.Fd(notOpen));
+        var error = Assert.Throws<LoopException>(() => loop.Fd(NotOpen));
 
         Assert.Equal(TestSys.EBADF, error.Errno);
-        Assert.Equal(notOpen, error.Fd);
-        Assert.Contains(notOpen.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+        Assert.Equal(NotOpen, error.Fd);
+        Assert.Contains(NotOpen.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
         Assert.False(string.IsNullOrEmpty(error.ErrorText));
     }
 

@@ -5,8 +5,9 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/ping.rs</c> tests (inventory §2.4). calloop's <c>TransientSource</c>
-/// wrapper ("the inner source is gone") becomes the source's own end: <c>OnCompleted</c> and <see cref="LoopSource{T}.IsTerminated"/>.
+/// The counterparts of calloop's <c>src/sources/ping.rs</c> tests. <c>docs/calloop-test-map.md</c> names the calloop
+/// test behind each one. calloop's <c>TransientSource</c> wrapper ("the inner source is gone") becomes the source's own
+/// end: <c>OnCompleted</c> and <see cref="LoopSource{T}.IsTerminated"/>.
 /// </summary>
 public class PingTests
 {

@@ -12,18 +12,18 @@ namespace Calloop.Rx.Tests.Sources;
 /// </summary>
 public class ResubscriptionTests
 {
-    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
     public void Repeat_OfATimer_FailsNamingDeferAndTheLoopGoesIdle()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var observer = new ContractObserver<DateTimeOffset>(loop);
         using IDisposable subscription = loop.Timer(TimeSpan.FromSeconds(1)).Repeat().Subscribe(observer);
 
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
 
-        Assert.Equal([Start.AddSeconds(1)], observer.Values);
+        Assert.Equal([s_start.AddSeconds(1)], observer.Values);
         var error = Assert.IsType<InvalidOperationException>(observer.Error);
         Assert.Contains("Observable.Defer", error.Message);
         Assert.Null(loop.NextDeadline);
@@ -103,7 +103,7 @@ public class ResubscriptionTests
     [Fact]
     public void Defer_NewTimerPerSubscription_LetsRepeatTick()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var ticks = new List<DateTimeOffset>();
         bool completed = false;
         using IDisposable subscription = Observable.Defer(() => loop.Timer(TimeSpan.FromSeconds(1)))
@@ -113,7 +113,7 @@ public class ResubscriptionTests
 
         loop.AdvanceBy(TimeSpan.FromSeconds(5));
 
-        Assert.Equal([Start.AddSeconds(1), Start.AddSeconds(2), Start.AddSeconds(3)], ticks);
+        Assert.Equal([s_start.AddSeconds(1), s_start.AddSeconds(2), s_start.AddSeconds(3)], ticks);
         Assert.True(completed);
     }
 }

@@ -5,9 +5,9 @@ using Calloop.Rx.Tests.Interop;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>tests/signals.rs</c> (inventory §2.12), then signals calloop does not exercise,
-/// the folding of repeated deliveries into <see cref="SignalEvent.Count"/>, and unregistration on the last
-/// subscription's disposal (§2.15 "Signals drop").
+/// The counterparts of calloop's <c>tests/signals.rs</c>, then signals calloop does not exercise, the folding of
+/// repeated deliveries into <see cref="SignalEvent.Count"/>, and unregistration on the last subscription's disposal.
+/// <c>docs/calloop-test-map.md</c> names the calloop test behind each one.
 /// </summary>
 /// <remarks>
 /// Real signals are sent to this process. Signal dispositions are process-wide, hence the Serial collection (calloop

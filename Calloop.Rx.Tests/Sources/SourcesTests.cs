@@ -4,7 +4,8 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/mod.rs</c> tests (inventory §2.2).
+/// The counterparts of calloop's <c>src/sources/mod.rs</c> tests. <c>docs/calloop-test-map.md</c> names the calloop
+/// test behind each one.
 /// </summary>
 /// <remarks>
 /// calloop's <c>test_boxed_source</c> and <c>test_mut_ref_source</c> check that a <c>Box&lt;S&gt;</c> and a

@@ -4,15 +4,15 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/timer.rs</c> tests (inventory §2.6), the historical
-/// <c>multi_timout_order</c> and <c>timeout_cancel_early</c> (§2.14), and the rescheduling cases calloop leaves
-/// untested (§2.15).
+/// The counterparts of calloop's <c>src/sources/timer.rs</c> tests, the historical <c>multi_timout_order</c> and
+/// <c>timeout_cancel_early</c>, and the rescheduling cases calloop leaves untested. <c>docs/calloop-test-map.md</c>
+/// names the calloop test behind each one.
 /// </summary>
 /// <remarks>
 /// Where calloop's test only compares counts against durations it runs here on the virtual clock, which makes it
 /// exact; <c>simple_timer_instant</c> and <c>high_precision_timer</c> stay on the real clock and assert only that
-/// nothing fires or returns early. calloop's <c>timeout_future</c> (the executor's <c>TimeoutFuture</c>) belongs to
-/// the async issue; its <c>Duration::MAX</c> case is covered by <see cref="Timer_MaxValueBesideAnotherTimer_NeitherOverflows"/> and
+/// nothing fires or returns early. calloop's <c>timeout_future</c> (the executor's <c>TimeoutFuture</c>) has its counterpart in
+/// <c>Task.Delay</c> on <see cref="EventLoop.TimeProvider"/>; its <c>Duration::MAX</c> case is covered by <see cref="Timer_MaxValueBesideAnotherTimer_NeitherOverflows"/> and
 /// <see cref="Timer_TimeSpanMaxValue_NeverFires"/>.
 /// </remarks>
 public class TimerTests

@@ -14,7 +14,7 @@ public class BoundedChannelSweepTests
 {
     private const int MaxCapacity = 4200;
 
-    private static readonly TimeSpan SweepPatience = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan s_sweepPatience = TimeSpan.FromSeconds(4);
 
     [Fact]
     public void BoundedChannel_CapacitiesUpTo4200_TrySendThenDispatch_RoomComesBackAfterDelivery()
@@ -104,7 +104,7 @@ public class BoundedChannelSweepTests
 
         var clock = Stopwatch.StartNew();
         int done = from;
-        while (done <= to && clock.Elapsed < SweepPatience)
+        while (done <= to && clock.Elapsed < s_sweepPatience)
         {
             loop.Dispatch(TimeSpan.FromMilliseconds(50));
             while (done <= to && observers[done].Completed)
@@ -115,7 +115,7 @@ public class BoundedChannelSweepTests
 
         // A jammed channel keeps its producer blocked for good; the dispose releases it.
         loop.Dispose();
-        Assert.True(producer.Join(SweepPatience), "the producer was not released by the loop's disposal");
+        Assert.True(producer.Join(s_sweepPatience), "the producer was not released by the loop's disposal");
         Assert.True(done > to, $"stalled at capacity {done}: {observers[Math.Min(done, to)].Received} of {observers[Math.Min(done, to)].Sent} delivered");
         Assert.Null(producerError);
         for (int capacity = from; capacity <= to; capacity++)
@@ -182,7 +182,7 @@ public class BoundedChannelSweepTests
         }
 
         var clock = Stopwatch.StartNew();
-        while (!observer.Completed && clock.Elapsed < SweepPatience)
+        while (!observer.Completed && clock.Elapsed < s_sweepPatience)
         {
             loop.Dispatch(TimeSpan.FromMilliseconds(50));
         }
@@ -190,7 +190,7 @@ public class BoundedChannelSweepTests
         loop.Dispose();
         foreach (Thread thread in threads)
         {
-            Assert.True(thread.Join(SweepPatience), $"{thread.Name} was not released by the loop's disposal");
+            Assert.True(thread.Join(s_sweepPatience), $"{thread.Name} was not released by the loop's disposal");
         }
 
         Assert.True(observer.Completed, $"capacity {capacity}: stalled with {observer.Total} of {Producers * perProducer} delivered");
