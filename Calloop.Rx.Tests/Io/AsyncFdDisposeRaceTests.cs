@@ -11,7 +11,8 @@ namespace Calloop.Rx.Tests.Io;
 /// </summary>
 public class AsyncFdDisposeRaceTests
 {
-    // Before the fix, the reads blocked within a few to a few thousand rounds (a round takes about 0.5 ms); the budget bounds the test.
+    // A dispose that races the operation's own fd access blocks the read within a few to a few thousand rounds (a
+    // round takes about 0.5 ms), so this many rounds catch it; the budget bounds the test on a slow machine.
     private const int MaxRounds = 5000;
     private static readonly TimeSpan s_raceBudget = TimeSpan.FromSeconds(1);
 

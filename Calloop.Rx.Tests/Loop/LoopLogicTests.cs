@@ -404,7 +404,7 @@ public class LoopLogicTests
     [Fact]
     public void Timer_RemovedAndReplacedInItsCallback_TheNewOneFires()
     {
-        // calloop #155: a timer removes itself and inserts an immediate timer; the old source's pending removal must
+        // A timer removes itself and inserts an immediate timer; the old source's pending removal must
         // not reach the new one, which must still fire. (Timers here live in the heap only and take no slab slot;
         // slot reuse itself is checked with fd sources in Fd_SlotReusedAfterRemove_NewOccupantFires.)
         using var loop = new EventLoop(LoopClock.Virtual());

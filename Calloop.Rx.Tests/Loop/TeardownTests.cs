@@ -14,7 +14,8 @@ public class TeardownTests
     public void Dispose_RacingADispatchOnAnotherThread_NeverSkipsTeardown()
     {
         // Dispose on this thread while another loops on Dispatch(Zero): whoever holds the dispatch role last must
-        // tear down. Before the fix a few trials in thousands lost the teardown (no OnCompleted, fds open, Sent after).
+        // tear down. A wrong hand-over loses it in a few trials in thousands (no OnCompleted, fds open, Sent after),
+        // hence the many trials.
         var deadline = DateTime.UtcNow.AddSeconds(2.5);
         int trials = 0;
         while (trials < 8000 && DateTime.UtcNow < deadline)

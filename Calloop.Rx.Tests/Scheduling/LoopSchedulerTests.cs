@@ -84,7 +84,7 @@ public class LoopSchedulerTests
     public void EventLoop_DisposeWithInFlightActions_FromInsideTheDrain()
     {
         // ObserveOn's drain re-schedules itself after each element; here the loop is disposed inside that drain, so
-        // the re-schedule meets a disposed loop. As in Rx's EventLoopScheduler (dotnet/reactive #969), that is the
+        // the re-schedule meets a disposed loop. As in Rx's EventLoopScheduler, that is the
         // end of the pending work, not an error coming out of Dispatch.
         var loop = new EventLoop();
         var values = new List<int>();

@@ -45,7 +45,8 @@ public class PingTests
         Assert.True(observer.Completed);
         Assert.False(pings.IsActive);
 
-        // The closed source is gone from epoll, so the loop really sleeps instead of spinning on it (calloop #35).
+        // The closed source is gone from epoll, so the loop really sleeps: an eventfd left registered after its last
+        // sender closed would keep it spinning.
         var stopwatch = Stopwatch.StartNew();
         loop.Dispatch(TimeSpan.FromMilliseconds(100));
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(95), $"Dispatch(100ms) returned after {stopwatch.Elapsed.TotalMilliseconds} ms");

@@ -355,8 +355,8 @@ public class TimerTests
     [Fact]
     public void Timer_EarlierOneCancelled_LaterOneStillFires()
     {
-        // calloop #30: cancelling the earlier timer must not stop the later one, whether the cancel is a Remove or
-        // the subscription's disposal.
+        // Cancelling the earlier timer must not stop the later one, whether the cancel is a Remove or the
+        // subscription's disposal: both touch the heap the later timer waits in.
         using var loop = new EventLoop(LoopClock.Virtual());
         var early = new ContractObserver<DateTimeOffset>(loop);
         var earlyToo = new ContractObserver<DateTimeOffset>(loop);
@@ -381,8 +381,8 @@ public class TimerTests
     [Fact]
     public void Timer_RemovedByAnotherDueInTheSameDispatch_DoesNotFire()
     {
-        // The other shape of calloop #30: a timer removes another that is already due in the same dispatch; that one
-        // must not fire, and the one after it must.
+        // The same inside one dispatch: a timer removes another that is already due; that one must not fire, and the
+        // one after it must.
         using var loop = new EventLoop(LoopClock.Virtual());
         loop.AdvanceBy(TimeSpan.FromSeconds(10));
         DateTimeOffset now = loop.Now;

@@ -6,8 +6,9 @@ namespace Calloop.Rx.Tests.Stress;
 /// <summary>
 /// Bounded channels across every capacity from 1 to past four batch limits: room must come back once messages are
 /// delivered, whatever the capacity's relation to the per-dispatch batch limit (1024) and to the refill of the
-/// queue's double buffer. A capacity at which the loop stops reading exactly at the end of a buffer used to jam
-/// for good (1024, 2048, ...: room was given back only on the next refill, which nothing triggered). An unbounded
+/// queue's double buffer. The capacities at which the loop stops reading exactly at the end of a buffer (1024,
+/// 2048, ...) are where a queue that gives room back only on its next refill, which nothing triggers, would jam for
+/// good. An unbounded
 /// channel is swept around the same boundaries, where a dispatch must leave the rest queued for the next one.
 /// </summary>
 public class BoundedChannelSweepTests
