@@ -10,7 +10,7 @@ namespace Calloop.Rx.Tests.Diagnostics;
 public class SourceControlTests
 {
     [Fact]
-    public void DisableById_StopsTheSourcesEvents_AndEnableById_DeliversWhatArrivedMeanwhile()
+    public void DisableById_ThenEnableById_StopsEventsAndDeliversWhatArrivedMeanwhile()
     {
         using var loop = new EventLoop();
         var (ping, source) = loop.Ping();
@@ -59,7 +59,7 @@ public class SourceControlTests
     }
 
     [Fact]
-    public void ControlById_OfAnIdNotInTheModel_ReturnsFalse_AndChangesNothing()
+    public void ControlById_IdNotInTheModel_ReturnsFalseAndChangesNothing()
     {
         using var loop = new EventLoop();
         var (ping, source) = loop.Ping();

@@ -73,7 +73,7 @@ public class DisposeTests
     }
 
     [Fact]
-    public void Dispose_FromInsideACallback_RestOfTheCallbackRuns_TeardownAfterTheDispatch()
+    public void Dispose_FromInsideACallback_FinishesTheCallbackThenTearsDown()
     {
         var loop = new EventLoop();
         var (ping, pings) = loop.Ping();

@@ -150,7 +150,7 @@ public class EmbeddingTests
     }
 
     [Fact]
-    public void DisposingTheOuterLoopFirst_EndsTheEmbedding_LeavesTheInnerLoopUsable_AndLeaksNoFd()
+    public void Dispose_OuterLoopFirst_EndsTheEmbeddingKeepsTheInnerLoopAndLeaksNoFd()
     {
         HashSet<int> before = TestSys.OpenFds();
         var outer = new EventLoop();
@@ -206,7 +206,7 @@ public class EmbeddingTests
     }
 
     [Fact]
-    public void PrepareExternalWait_ReportsTheEarliestTimer_ZeroWhenWorkIsWaiting_AndNullWhenIdle()
+    public void PrepareExternalWait_ForEachState_ReportsEarliestTimerZeroOrNull()
     {
         using var inner = new EventLoop();
         Assert.Null(inner.PrepareExternalWait());

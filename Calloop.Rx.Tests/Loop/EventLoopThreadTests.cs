@@ -198,7 +198,7 @@ public class EventLoopThreadTests
     }
 
     [Fact]
-    public async Task SubscribeAndDispose_FromManyThreads_WhileItRuns_LosesNoTick()
+    public async Task SubscribeAndDispose_FromManyThreadsWhileItRuns_LosesNoTick()
     {
         const int Threads = 4;
         const int Rounds = 100;

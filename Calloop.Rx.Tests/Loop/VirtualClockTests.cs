@@ -312,7 +312,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void LoopTestScheduler_OnALoopAlreadyAdvanced_StartsWhereTheLoopIs_AndLeavesTheLoopToItsOwner()
+    public void LoopTestScheduler_OnAnAdvancedLoop_StartsWhereTheLoopIsAndLeavesItToItsOwner()
     {
         var loop = VirtualLoop();
         loop.AdvanceBy(Ms(5));
@@ -403,7 +403,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void NextDeadline_IsNowForImmediateWork_TheEarliestTimerOtherwise_AndNullWhenNothingIsScheduled()
+    public void NextDeadline_ForEachState_IsNowTheEarliestTimerOrNull()
     {
         using var loop = VirtualLoop();
         Assert.Null(loop.NextDeadline);
@@ -428,7 +428,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void Sleep_InsideAnItem_MovesTheClock_AndWhatFellDueRunsAfterTheItem_InDeadlineOrder()
+    public void Sleep_InsideAnItem_MovesTheClockAndWhatFellDueRunsAfterItInDeadlineOrder()
     {
         using var loop = VirtualLoop();
         var log = new List<(string, DateTimeOffset)>();
@@ -456,7 +456,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void Sleep_OutsideADispatch_MovesTheClockWithoutRunningAnything_AndTheNextAdvanceCatchesUp()
+    public void Sleep_OutsideADispatch_MovesTheClockAndTheNextAdvanceCatchesUp()
     {
         using var loop = VirtualLoop();
         var log = new List<(string, DateTimeOffset)>();
@@ -474,7 +474,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public async Task Sleep_WhileAnotherThreadDispatches_Throws_AndLeavesTheClock()
+    public async Task Sleep_WhileAnotherThreadDispatches_ThrowsAndLeavesTheClock()
     {
         using var loop = VirtualLoop();
         using var entered = new ManualResetEventSlim();
@@ -530,7 +530,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void SelfReschedulingAction_AdvanceTo_ThrowsNamingTheInstantAndTheLimit_AndTheLoopStaysUsable()
+    public void AdvanceTo_SelfReschedulingAction_ThrowsNamingTheInstantAndTheLimit()
     {
         using var loop = VirtualLoop();
         loop.MaxStepsPerInstant = 1_000;

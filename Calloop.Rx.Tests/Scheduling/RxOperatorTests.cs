@@ -167,7 +167,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Timestamp_And_TimeInterval_ReadTheVirtualClock()
+    public void TimestampAndTimeInterval_OnTheLoopScheduler_ReadTheVirtualClock()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;

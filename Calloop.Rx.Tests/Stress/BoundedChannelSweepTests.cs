@@ -18,7 +18,7 @@ public class BoundedChannelSweepTests
     private static readonly TimeSpan s_sweepPatience = TimeSpan.FromSeconds(4);
 
     [Fact]
-    public void BoundedChannel_CapacitiesUpTo4200_TrySendThenDispatch_RoomComesBackAfterDelivery()
+    public void BoundedChannel_CapacitiesUpTo4200_RoomComesBackAfterDelivery()
     {
         using var loop = new EventLoop();
         foreach (int capacity in TrySendCapacities())
@@ -59,7 +59,7 @@ public class BoundedChannelSweepTests
     [InlineData(2101, 3000)]
     [InlineData(3001, 3700)]
     [InlineData(3701, MaxCapacity)]
-    public void BoundedChannel_EveryCapacity1To4200_BlockedProducer_DeliversAllExactlyOnceInOrder(int from, int to)
+    public void BoundedChannel_BlockedProducerAtEveryCapacity_DeliversAllOnceInOrder(int from, int to)
     {
         // One producer thread works through every capacity in turn with blocking sends of more than twice the
         // capacity, so it blocks at least twice per channel; the test thread dispatches until every channel completed.
@@ -201,7 +201,7 @@ public class BoundedChannelSweepTests
     }
 
     [Fact]
-    public void UnboundedChannel_AroundBatchLimitMultiples_EachDispatchDeliversOneBatch_AndTheNextDoesNotWait()
+    public void Channel_AroundBatchLimitMultiples_DeliversOneBatchPerDispatchWithoutWaiting()
     {
         using var loop = new EventLoop();
         int batch = ChannelSource<int>.BatchLimit;

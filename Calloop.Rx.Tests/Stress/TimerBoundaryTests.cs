@@ -19,7 +19,7 @@ public class TimerBoundaryTests
     [InlineData(3)]
     [InlineData(17)]
     [InlineData(1000)]
-    public void TimersAndActions_AtEqualDeadlines_RunInSchedulingOrder_AlsoAfterCancellations(int count)
+    public void TimersAndActions_EqualDeadlinesAndCancellations_RunInSchedulingOrder(int count)
     {
         // Three shared deadlines in shuffled order; every third item is a scheduled action rather than a timer, and
         // every fifth is cancelled before it is due.
@@ -53,7 +53,7 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void TimersAndActions_AtOneDeadline_OnTheRealClock_RunInSchedulingOrder()
+    public void TimersAndActions_AtOneDeadlineOnTheRealClock_RunInSchedulingOrder()
     {
         using var loop = new EventLoop();
         DateTimeOffset deadline = loop.Now + TimeSpan.FromMilliseconds(30);
@@ -76,7 +76,7 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void Timers_AtOrNearMaxValue_OnTheVirtualClock_NeverFire_WhileOrdinaryTimersDo()
+    public void Timers_NearMaxValueOnTheVirtualClock_NeverFireWhileOrdinaryTimersDo()
     {
         using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var fired = new List<string>();
@@ -142,7 +142,7 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void Timers_AtOrNearMaxValue_OnTheRealClock_NeverFire_AndTheWaitIsNotBroken()
+    public void Timers_NearMaxValueOnTheRealClock_NeverFireNorBreakTheWait()
     {
         // Far deadlines that are not "never" go to the timerfd and the epoll timeout: converting them must not
         // overflow into a deadline in the past (firing at once) or an error from the kernel.
@@ -168,7 +168,7 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void TimersAndActions_InThePast_OnTheVirtualClock_FireOnTheNextDispatch_InDeadlineOrder()
+    public void TimersAndActions_InThePastOnTheVirtualClock_FireNextDispatchInDeadlineOrder()
     {
         using var loop = new EventLoop(LoopClock.Virtual(s_start));
         loop.AdvanceBy(TimeSpan.FromHours(1));
@@ -233,7 +233,7 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void Timers_InThePast_OnTheRealClock_FireOnTheNextDispatch_InDeadlineOrder()
+    public void Timers_InThePastOnTheRealClock_FireNextDispatchInDeadlineOrder()
     {
         using var loop = new EventLoop();
         DateTimeOffset now = loop.Now;
