@@ -9,10 +9,11 @@ namespace Calloop.Rx.Tests.Sources;
 /// names the calloop test behind each one.
 /// </summary>
 /// <remarks>
-/// Where calloop's test only compares counts against durations it runs here on the virtual clock, which makes it
-/// exact; <c>simple_timer_instant</c> and <c>high_precision_timer</c> stay on the real clock and assert only that
-/// nothing fires or returns early. calloop's <c>timeout_future</c> (the executor's <c>TimeoutFuture</c>) has its counterpart in
-/// <c>Task.Delay</c> on <see cref="EventLoop.TimeProvider"/>; its <c>Duration::MAX</c> case is covered by <see cref="Timer_MaxValueBesideAnotherTimer_NeitherOverflows"/> and
+/// Where calloop's test only compares counts against durations it runs here on the virtual clock, which makes it exact;
+/// <c>simple_timer_instant</c> and <c>high_precision_timer</c> stay on the real clock and assert only that nothing
+/// fires or returns early. calloop's <c>timeout_future</c> (the executor's <c>TimeoutFuture</c>) has its counterpart
+/// in <c>Task.Delay</c> on <see cref="EventLoop.TimeProvider"/>; its <c>Duration::MAX</c> case is covered by
+/// <see cref="Timer_MaxValueBesideAnOrdinaryTimer_NeverFiresNorDelaysIt"/> and
 /// <see cref="Timer_TimeSpanMaxValue_NeverFires"/>.
 /// </remarks>
 public class TimerTests
@@ -131,7 +132,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void Timer_MaxValueBesideAnotherTimer_NeitherOverflows()
+    public void Timer_MaxValueBesideAnOrdinaryTimer_NeverFiresNorDelaysIt()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var observer = new ContractObserver<DateTimeOffset>(loop);
