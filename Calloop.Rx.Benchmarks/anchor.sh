@@ -3,7 +3,8 @@
 # the fd workloads on bare epoll P/Invokes and no loop; with --impl rx-subject, broadcast-8 and pipeline on a plain
 # Subject, the operator floor) and prints one result line in the anchors' format. Builds Release once if needed.
 # Usage: anchor.sh [--impl rx-els|rx-subject|dotnet-epoll] <workload> [n]
-# Side by side: EXTRA_IMPL_CMD="$PWD/Calloop.Rx.Benchmarks/anchor.sh" ../shared/anchors/run.sh
+# The result line is the anchors' format, so an anchors harness can run this script as one more implementation
+# beside the others (passing its path as the harness's extra implementation command).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dll="$here/bin/Release/net10.0/Calloop.Rx.Benchmarks.dll"

@@ -7,7 +7,7 @@ public class BlockOnTests
 {
     // calloop loop_logic.rs `block_on_test` (a 2 s TimeoutFuture there; a short real delay on the loop's clock here).
     [Fact]
-    public void block_on_test()
+    public void BlockOn_AwaitingATimer_ReturnsTheResult()
     {
         using var loop = new EventLoop();
         int data = 22;
@@ -25,7 +25,7 @@ public class BlockOnTests
 
     // calloop loop_logic.rs `block_on_early_cancel`: a timer stops the loop while the task still waits.
     [Fact]
-    public void block_on_early_cancel()
+    public void BlockOn_LoopStoppedFirst_ThrowsLoopStoppedException()
     {
         using var loop = new EventLoop();
         int data = 22;
@@ -42,7 +42,7 @@ public class BlockOnTests
     }
 
     [Fact]
-    public void A_stop_made_before_BlockOn_is_forgotten()
+    public void BlockOn_StopCalledBefore_IsForgotten()
     {
         using var loop = new EventLoop();
         loop.Stop();
@@ -55,7 +55,7 @@ public class BlockOnTests
     }
 
     [Fact]
-    public void The_function_runs_on_the_loop_thread_and_exceptions_come_out_unwrapped()
+    public void BlockOn_Function_RunsOnTheLoopThreadAndThrowsUnwrapped()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -74,7 +74,7 @@ public class BlockOnTests
     }
 
     [Fact]
-    public void A_task_completed_by_another_thread_wakes_the_loop()
+    public void BlockOn_TaskCompletedByAnotherThread_WakesTheLoop()
     {
         using var loop = new EventLoop();
         var source = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -86,7 +86,7 @@ public class BlockOnTests
     }
 
     [Fact]
-    public void A_failed_or_cancelled_task_rethrows_its_own_exception()
+    public void BlockOn_FailedOrCancelledTask_RethrowsItsOwnException()
     {
         using var loop = new EventLoop();
         var failed = Assert.Throws<TimeoutException>(() => loop.BlockOn(Task.FromException(new TimeoutException("late"))));
@@ -95,7 +95,7 @@ public class BlockOnTests
     }
 
     [Fact]
-    public void The_token_ends_the_wait_without_stopping_the_function()
+    public void BlockOn_TokenCancelled_EndsTheWaitButNotTheFunction()
     {
         using var loop = new EventLoop();
         using var cts = new CancellationTokenSource();
@@ -117,7 +117,7 @@ public class BlockOnTests
     }
 
     [Fact]
-    public void BlockOn_from_a_callback_of_the_loop_throws()
+    public void BlockOn_FromALoopCallback_Throws()
     {
         using var loop = new EventLoop();
         var never = new TaskCompletionSource<int>();
@@ -130,7 +130,7 @@ public class BlockOnTests
     }
 
     [Fact]
-    public void BlockOn_on_a_disposed_loop_throws()
+    public void BlockOn_OnADisposedLoop_Throws()
     {
         var loop = new EventLoop();
         loop.Dispose();
@@ -139,7 +139,7 @@ public class BlockOnTests
     }
 
     [Fact]
-    public void Disposing_the_loop_from_inside_ends_the_wait_with_ObjectDisposedException()
+    public void BlockOn_LoopDisposedFromInside_ThrowsObjectDisposed()
     {
         var loop = new EventLoop();
 

@@ -10,36 +10,36 @@ namespace Calloop.Rx.Tests.Async;
 /// </summary>
 public class ExecutionContextTests
 {
-    private static readonly DateTimeOffset Start = new(2024, 1, 1, 12, 0, 0, TimeSpan.Zero);
-    private static readonly AsyncLocal<int> Local = new();
+    private static readonly DateTimeOffset s_start = new(2024, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly AsyncLocal<int> s_local = new();
 
     [Fact]
-    public void Timer_callback_sees_its_creators_AsyncLocals_and_its_changes_do_not_leak_into_the_dispatcher()
+    public void Timer_Callback_SeesItsCreatorsAsyncLocalsAndLeaksNothing()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         int seen = -1;
         ITimer? timer = null;
         var creator = new Thread(() =>
         {
-            Local.Value = 5;
+            s_local.Value = 5;
             timer = loop.TimeProvider.CreateTimer(_ => seen = Swap(99), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
         });
         creator.Start();
         Assert.True(creator.Join(LoopExtensions.Patience));
-        Local.Value = 1;
+        s_local.Value = 1;
 
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
 
         Assert.Equal(5, seen);
-        Assert.Equal(1, Local.Value);
+        Assert.Equal(1, s_local.Value);
         timer!.Dispose();
     }
 
     [Fact]
-    public void Timer_created_with_flow_suppressed_runs_in_the_default_context_not_the_dispatchers()
+    public void Timer_CreatedWithFlowSuppressed_RunsInTheDefaultContext()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
-        Local.Value = 1;
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
+        s_local.Value = 1;
         int seen = -1;
         ITimer timer;
         using (ExecutionContext.SuppressFlow())
@@ -50,40 +50,40 @@ public class ExecutionContextTests
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
 
         Assert.Equal(0, seen);
-        Assert.Equal(1, Local.Value);
+        Assert.Equal(1, s_local.Value);
         timer.Dispose();
     }
 
     [Fact]
-    public void Task_Delay_continuation_on_the_loop_keeps_its_own_AsyncLocals_and_the_dispatchers_stay()
+    public void TaskDelay_ContinuationOnTheLoop_KeepsItsOwnAsyncLocals()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
-        Local.Value = 1;
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
+        s_local.Value = 1;
         int seen = -1;
         loop.Scheduler.Schedule(() => Delayed());
 
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
 
         Assert.Equal(7, seen);
-        Assert.Equal(1, Local.Value);
+        Assert.Equal(1, s_local.Value);
 
         async void Delayed()
         {
-            Local.Value = 7;
+            s_local.Value = 7;
             await Task.Delay(TimeSpan.FromSeconds(1), loop.TimeProvider);
             seen = Swap(99);
         }
     }
 
     [Fact]
-    public void Post_runs_the_callback_in_the_posters_ExecutionContext_and_leaves_the_dispatchers_alone()
+    public void Post_Callback_RunsInThePostersExecutionContext()
     {
         using var loop = new EventLoop();
-        Local.Value = 1;
+        s_local.Value = 1;
         int seen = -1;
         var poster = new Thread(() =>
         {
-            Local.Value = 5;
+            s_local.Value = 5;
             loop.SynchronizationContext.Post(_ => Volatile.Write(ref seen, Swap(99)), null);
         });
         poster.Start();
@@ -92,14 +92,14 @@ public class ExecutionContextTests
         poster.Join();
 
         Assert.Equal(5, seen);
-        Assert.Equal(1, Local.Value);
+        Assert.Equal(1, s_local.Value);
     }
 
     [Fact]
-    public void Post_with_flow_suppressed_runs_in_the_default_context()
+    public void Post_WithFlowSuppressed_RunsInTheDefaultContext()
     {
         using var loop = new EventLoop();
-        Local.Value = 1;
+        s_local.Value = 1;
         int seen = -1;
         using (ExecutionContext.SuppressFlow())
         {
@@ -109,19 +109,19 @@ public class ExecutionContextTests
         loop.Dispatch(TimeSpan.Zero);
 
         Assert.Equal(0, seen);
-        Assert.Equal(1, Local.Value);
+        Assert.Equal(1, s_local.Value);
     }
 
     [Fact]
-    public void Send_from_another_thread_runs_in_the_senders_ExecutionContext()
+    public void Send_FromAnotherThread_RunsInTheSendersExecutionContext()
     {
         using var loop = new EventLoop();
-        Local.Value = 1;
+        s_local.Value = 1;
         int seen = -1;
         bool returned = false;
         var sender = new Thread(() =>
         {
-            Local.Value = 5;
+            s_local.Value = 5;
             loop.SynchronizationContext.Send(_ => seen = Swap(99), null);
             Volatile.Write(ref returned, true);
         });
@@ -131,14 +131,14 @@ public class ExecutionContextTests
         sender.Join();
 
         Assert.Equal(5, seen);
-        Assert.Equal(1, Local.Value);
+        Assert.Equal(1, s_local.Value);
     }
 
     [Fact]
-    public void Exception_from_a_posted_callback_still_restores_the_dispatchers_context()
+    public void Post_CallbackThrows_StillRestoresTheDispatchersContext()
     {
         using var loop = new EventLoop();
-        Local.Value = 1;
+        s_local.Value = 1;
         using (ExecutionContext.SuppressFlow())
         {
             loop.SynchronizationContext.Post(_ => throw new InvalidOperationException($"saw {Swap(99)}"), null);
@@ -147,14 +147,14 @@ public class ExecutionContextTests
         var error = Assert.Throws<InvalidOperationException>(() => loop.Dispatch(TimeSpan.Zero));
 
         Assert.Equal("saw 0", error.Message);
-        Assert.Equal(1, Local.Value);
+        Assert.Equal(1, s_local.Value);
     }
 
     [Fact]
-    public void Firing_timers_allocates_nothing_with_a_captured_or_a_suppressed_context()
+    public void Timer_FiringWithCapturedOrSuppressedContext_AllocatesNothing()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
-        Local.Value = 3;
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
+        s_local.Value = 3;
         int fired = 0;
         TimeSpan second = TimeSpan.FromSeconds(1);
         using ITimer captured = loop.TimeProvider.CreateTimer(_ => fired++, null, second, second);
@@ -182,11 +182,11 @@ public class ExecutionContextTests
         Assert.True(allocated < 1000, $"2000 timer firings allocated {allocated} bytes");
     }
 
-    /// <summary>Sets <see cref="Local"/> and returns the value it had.</summary>
+    /// <summary>Sets <see cref="s_local"/> and returns the value it had.</summary>
     private static int Swap(int value)
     {
-        int previous = Local.Value;
-        Local.Value = value;
+        int previous = s_local.Value;
+        s_local.Value = value;
         return previous;
     }
 }

@@ -14,11 +14,11 @@ public class LoopDisposalRaceTests
 {
     private const int MaxRounds = 200;
     private const int MaxTimers = 5000;
-    private static readonly TimeSpan RaceBudget = TimeSpan.FromSeconds(1);
-    private static readonly AsyncLocal<int> Local = new();
+    private static readonly TimeSpan s_raceBudget = TimeSpan.FromSeconds(1);
+    private static readonly AsyncLocal<int> s_local = new();
 
     [Fact]
-    public void Post_racing_loop_Dispose_never_throws_and_runs_each_callback_at_most_once_on_the_loop_thread_in_the_posters_context()
+    public void Post_RacingLoopDispose_NeverThrowsAndRunsAtMostOnceOnTheLoopThread()
     {
         Race((loop, index, progressed) =>
         {
@@ -27,7 +27,7 @@ public class LoopDisposalRaceTests
             return (
                 () =>
                 {
-                    Local.Value = index + 1;
+                    s_local.Value = index + 1;
 
                     // Posts go on a little after the disposal is visible (those must be dropped silently), within a
                     // bound that keeps a slow disposal from flooding the queue.
@@ -39,9 +39,9 @@ public class LoopDisposalRaceTests
                             s =>
                             {
                                 runs.AddOrUpdate((int)s!, 1, (_, count) => count + 1);
-                                if (!loop.IsOnLoopThread || Local.Value != index + 1)
+                                if (!loop.IsOnLoopThread || s_local.Value != index + 1)
                                 {
-                                    wrong.Enqueue($"a callback of poster {index} ran on another thread or with AsyncLocal {Local.Value}");
+                                    wrong.Enqueue($"a callback of poster {index} ran on another thread or with AsyncLocal {s_local.Value}");
                                 }
 
                                 progressed.Set();
@@ -58,7 +58,7 @@ public class LoopDisposalRaceTests
     }
 
     [Fact]
-    public void Send_racing_loop_Dispose_either_runs_the_callback_or_throws_ObjectDisposedException_and_never_hangs()
+    public void Send_RacingLoopDispose_RunsOrThrowsObjectDisposedAndNeverHangs()
     {
         Race((loop, _, progressed) =>
         {
@@ -101,7 +101,7 @@ public class LoopDisposalRaceTests
     }
 
     [Fact]
-    public void Timers_racing_loop_Dispose_are_refused_with_ObjectDisposedException_or_armed_and_fire_only_on_the_loop_thread()
+    public void CreateTimer_RacingLoopDispose_RefusedOrFiresOnlyOnTheLoopThread()
     {
         Race((loop, _, progressed) =>
         {
@@ -165,9 +165,9 @@ public class LoopDisposalRaceTests
     /// </summary>
     private static void Race(Func<EventLoop, int, ManualResetEventSlim, (Action Work, Action Check)> makeWorker)
     {
-        const int workers = 2;
+        const int Workers = 2;
         var elapsed = Stopwatch.StartNew();
-        for (int round = 0; round < MaxRounds && elapsed.Elapsed < RaceBudget; round++)
+        for (int round = 0; round < MaxRounds && elapsed.Elapsed < s_raceBudget; round++)
         {
             var loop = new EventLoop();
             using var progressed = new ManualResetEventSlim();
@@ -175,7 +175,7 @@ public class LoopDisposalRaceTests
             runner.Start();
             var checks = new List<Action>();
             var threads = new List<Thread>();
-            for (int i = 0; i < workers; i++)
+            for (int i = 0; i < Workers; i++)
             {
                 (Action work, Action check) = makeWorker(loop, i, progressed);
                 checks.Add(check);
@@ -183,7 +183,7 @@ public class LoopDisposalRaceTests
             }
 
             threads.ForEach(thread => thread.Start());
-            Assert.True(progressed.Wait(LoopExtensions.Patience), $"the loop ran nothing of the workers in round {round}");
+            Assert.True(progressed.Wait(LoopExtensions.Patience), $"the loop ran nothing of the Workers in round {round}");
             loop.Dispose();
 
             Assert.All(threads, thread => Assert.True(thread.Join(LoopExtensions.Patience), $"a worker hung in round {round}"));

@@ -9,7 +9,7 @@ public class SpawnTests
 {
     // calloop futures.rs `ready`: nothing before scheduling; one dispatch delivers the result.
     [Fact]
-    public void ready()
+    public void Spawn_CompletedTask_DeliversInTheNextDispatch()
     {
         using var loop = new EventLoop();
         loop.Dispatch(TimeSpan.Zero);
@@ -28,7 +28,7 @@ public class SpawnTests
     // calloop futures.rs `more_than_1024`, adapted: calloop runs 1024 per dispatch then the rest; here every task
     // queued before an actions phase runs in it, and all 1,025 complete.
     [Fact]
-    public void more_than_1024()
+    public void Spawn_MoreThan1024Tasks_AllCompleteInOneDispatch()
     {
         using var loop = new EventLoop();
         var observers = Enumerable.Range(0, 1025).Select(_ => new ContractObserver<Unit>(loop)).ToArray();
@@ -45,7 +45,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Every_await_continues_on_the_loop_thread()
+    public void Spawn_EveryAwait_ContinuesOnTheLoopThread()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -75,7 +75,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Continuations_run_in_the_actions_phase_after_events_and_timers()
+    public void Spawn_Continuations_RunInTheActionsPhaseAfterEventsAndTimers()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var order = new List<string>();
@@ -107,7 +107,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Result_is_hot_and_replayed_to_late_subscribers_on_the_loop_thread()
+    public void Spawn_Result_IsReplayedToLateSubscribersOnTheLoopThread()
     {
         using var loop = new EventLoop();
         bool ran = false;
@@ -133,7 +133,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Disposing_a_subscription_stops_delivery_but_not_the_task()
+    public void Spawn_SubscriptionDisposed_StopsDeliveryButNotTheTask()
     {
         using var loop = new EventLoop();
         bool finished = false;
@@ -152,7 +152,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Exceptions_reach_OnError_unwrapped()
+    public void Spawn_TaskFails_OnErrorGetsTheExceptionUnwrapped()
     {
         using var loop = new EventLoop();
         var asyncFailure = new ContractObserver<int>(loop);
@@ -173,7 +173,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Observer_exception_comes_out_of_Dispatch_after_every_subscriber_got_the_result()
+    public void Spawn_ObserverThrows_ComesOutOfDispatchAfterEverySubscriberGotTheResult()
     {
         using var loop = new EventLoop();
         IObservable<int> result = loop.Spawn(() => Task.FromResult(7));
@@ -188,7 +188,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Cancellation_before_the_start_means_it_never_starts()
+    public void Spawn_CancelledBeforeTheStart_NeverStarts()
     {
         using var loop = new EventLoop();
         using var cts = new CancellationTokenSource();
@@ -211,7 +211,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void The_token_reaches_the_function_and_cancellation_ends_with_OnError()
+    public void Spawn_TokenCancelled_ReachesTheFunctionAndEndsWithOnError()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         using var cts = new CancellationTokenSource();
@@ -229,7 +229,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Disposing_the_loop_fails_pending_results_with_ObjectDisposedException()
+    public void Spawn_LoopDisposed_FailsPendingResultsWithObjectDisposed()
     {
         var loop = new EventLoop();
         var never = new TaskCompletionSource<int>();
@@ -247,7 +247,7 @@ public class SpawnTests
     }
 
     [Fact]
-    public void Spawn_from_another_thread_wakes_the_loop()
+    public void Spawn_FromAnotherThread_WakesTheLoop()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -267,7 +267,7 @@ public class SpawnTests
 
     // The calloop book's "friendly" and "aloof" tasks, exchanging messages through two channels.
     [Fact]
-    public void Friendly_and_aloof_exchange_messages_through_channels()
+    public void Spawn_FriendlyAndAloof_ExchangeMessagesThroughChannels()
     {
         using var loop = new EventLoop();
         var output = new List<string>();
@@ -310,7 +310,7 @@ public class SpawnTests
 
     // The same exchange over the loop's own channels: each message is awaited as the next item of a ChannelSource.
     [Fact]
-    public void Friendly_and_aloof_exchange_messages_through_loop_channels()
+    public void Spawn_FriendlyAndAloof_ExchangeMessagesThroughLoopChannels()
     {
         using var loop = new EventLoop();
         var output = new List<string>();

@@ -7,7 +7,7 @@ namespace Calloop.Rx.Tests.Async;
 public class SynchronizationContextTests
 {
     [Fact]
-    public void Context_is_current_for_the_whole_dispatch_and_restored_after()
+    public void Dispatch_Running_InstallsTheContextAndRestoresItAfter()
     {
         using var loop = new EventLoop();
         SynchronizationContext? before = SynchronizationContext.Current;
@@ -28,7 +28,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Context_is_restored_when_a_dispatch_throws()
+    public void Dispatch_Throws_StillRestoresTheContext()
     {
         using var loop = new EventLoop();
         var foreign = new SynchronizationContext();
@@ -47,7 +47,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void AdvanceTo_installs_the_context_too()
+    public void AdvanceTo_Running_InstallsTheContext()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         SynchronizationContext? seen = null;
@@ -60,7 +60,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Post_never_runs_inline_and_runs_in_a_later_actions_phase()
+    public void Post_OnTheLoopThread_RunsInALaterActionsPhaseNeverInline()
     {
         using var loop = new EventLoop();
         var order = new List<string>();
@@ -78,7 +78,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Post_from_another_thread_wakes_the_loop_and_runs_on_the_loop_thread()
+    public void Post_FromAnotherThread_WakesTheLoopAndRunsOnIt()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -93,7 +93,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Exception_from_a_posted_callback_comes_out_of_Dispatch_and_the_rest_still_runs()
+    public void Post_CallbackThrows_ComesOutOfDispatchAndTheRestStillRuns()
     {
         using var loop = new EventLoop();
         bool second = false;
@@ -109,7 +109,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Async_void_exception_comes_out_of_Dispatch()
+    public void AsyncVoid_Throws_ComesOutOfDispatch()
     {
         using var loop = new EventLoop();
         loop.Scheduler.Schedule(() => Fail());
@@ -125,7 +125,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Post_after_the_loop_is_disposed_is_dropped_silently()
+    public void Post_AfterLoopDispose_IsDroppedSilently()
     {
         var loop = new EventLoop();
         LoopSynchronizationContext context = loop.SynchronizationContext;
@@ -138,7 +138,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void CreateCopy_returns_the_same_context()
+    public void CreateCopy_Called_ReturnsTheSameContext()
     {
         using var loop = new EventLoop();
         Assert.Same(loop.SynchronizationContext, loop.SynchronizationContext.CreateCopy());
@@ -146,7 +146,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Send_on_the_loop_thread_runs_inline()
+    public void Send_OnTheLoopThread_RunsInline()
     {
         using var loop = new EventLoop();
         var order = new List<string>();
@@ -162,7 +162,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Send_from_another_thread_waits_for_the_loop_and_gets_the_exception()
+    public void Send_FromAnotherThread_WaitsForTheLoopAndGetsTheException()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -194,7 +194,7 @@ public class SynchronizationContextTests
     }
 
     [Fact]
-    public void Send_from_another_thread_fails_when_the_loop_is_disposed_first()
+    public void Send_FromAnotherThreadAfterLoopDispose_Fails()
     {
         var loop = new EventLoop();
         Exception? sendError = null;

@@ -7,7 +7,7 @@ namespace Calloop.Rx.Tests.Async;
 public class TaskSchedulerTests
 {
     [Fact]
-    public void Tasks_run_on_the_loop_thread_during_dispatch_one_at_a_time()
+    public void Tasks_Queued_RunOnTheLoopThreadOneAtATime()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -26,7 +26,7 @@ public class TaskSchedulerTests
     }
 
     [Fact]
-    public void A_task_started_from_another_thread_wakes_the_loop()
+    public void Task_StartedFromAnotherThread_WakesTheLoop()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -41,7 +41,7 @@ public class TaskSchedulerTests
     }
 
     [Fact]
-    public void Waiting_on_the_loop_thread_inlines_the_task()
+    public void Wait_OnTheLoopThread_InlinesTheTask()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -60,7 +60,7 @@ public class TaskSchedulerTests
     }
 
     [Fact]
-    public void Waiting_on_another_thread_does_not_inline_the_task()
+    public void Wait_OnAnotherThread_DoesNotInlineTheTask()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -80,7 +80,7 @@ public class TaskSchedulerTests
     }
 
     [Fact]
-    public void GetScheduledTasks_lists_the_queued_tasks()
+    public void GetScheduledTasks_Called_ListsTheQueuedTasks()
     {
         using var loop = new EventLoop();
         var scheduler = (LoopTaskScheduler)loop.TaskScheduler;
@@ -94,7 +94,7 @@ public class TaskSchedulerTests
     }
 
     [Fact]
-    public void A_failing_task_keeps_its_exception()
+    public void Task_Failing_KeepsItsException()
     {
         using var loop = new EventLoop();
         var task = Task.Factory.StartNew(() => throw new InvalidOperationException("task"), CancellationToken.None, TaskCreationOptions.None, loop.TaskScheduler);
@@ -106,7 +106,7 @@ public class TaskSchedulerTests
     }
 
     [Fact]
-    public void Await_inside_a_loop_task_continues_on_the_loop_thread()
+    public void Await_InsideALoopTask_ContinuesOnTheLoopThread()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -130,7 +130,7 @@ public class TaskSchedulerTests
     }
 
     [Fact]
-    public void Starting_a_task_on_a_disposed_loop_throws()
+    public void Task_StartedOnADisposedLoop_Throws()
     {
         var loop = new EventLoop();
         TaskScheduler scheduler = loop.TaskScheduler;

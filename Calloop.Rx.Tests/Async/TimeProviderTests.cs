@@ -4,25 +4,25 @@ namespace Calloop.Rx.Tests.Async;
 
 public class TimeProviderTests
 {
-    private static readonly DateTimeOffset Start = new(2024, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2024, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Clock_follows_the_virtual_loop()
+    public void Clock_VirtualLoop_FollowsTheLoop()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         TimeProvider time = loop.TimeProvider;
         long t0 = time.GetTimestamp();
 
         loop.AdvanceBy(TimeSpan.FromSeconds(90));
 
-        Assert.Equal(Start + TimeSpan.FromSeconds(90), time.GetUtcNow());
+        Assert.Equal(s_start + TimeSpan.FromSeconds(90), time.GetUtcNow());
         Assert.Equal(loop.Now, time.GetUtcNow());
         Assert.Equal(TimeSpan.FromSeconds(90), time.GetElapsedTime(t0));
         Assert.Equal(TimeSpan.TicksPerSecond, time.TimestampFrequency);
     }
 
     [Fact]
-    public void Clock_is_monotonic_on_the_real_loop()
+    public void Clock_RealLoop_IsMonotonic()
     {
         using var loop = new EventLoop();
         TimeProvider time = loop.TimeProvider;
@@ -34,9 +34,9 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Task_Delay_completes_in_virtual_time_on_the_loop_thread()
+    public void TaskDelay_VirtualTime_CompletesOnTheLoopThread()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         int loopThread = Environment.CurrentManagedThreadId;
         var results = new List<(DateTimeOffset, int)>();
         bool completed = false;
@@ -50,14 +50,14 @@ public class TimeProviderTests
         Assert.Empty(results);
 
         loop.AdvanceBy(TimeSpan.FromMilliseconds(1));
-        Assert.Equal([(Start + TimeSpan.FromSeconds(10), loopThread)], results);
+        Assert.Equal([(s_start + TimeSpan.FromSeconds(10), loopThread)], results);
         Assert.True(completed);
     }
 
     [Fact]
-    public void PeriodicTimer_ticks_in_virtual_time()
+    public void PeriodicTimer_VirtualTime_Ticks()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var ticks = new List<TimeSpan>();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), loop.TimeProvider);
         var counts = new List<int>();
@@ -65,7 +65,7 @@ public class TimeProviderTests
         {
             while (await timer.WaitForNextTickAsync())
             {
-                ticks.Add(loop.Now - Start);
+                ticks.Add(loop.Now - s_start);
             }
 
             return ticks.Count;
@@ -80,9 +80,9 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void CancellationTokenSource_cancels_in_virtual_time_on_the_loop_thread()
+    public void CancellationTokenSource_VirtualTime_CancelsOnTheLoopThread()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         int loopThread = Environment.CurrentManagedThreadId;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5), loop.TimeProvider);
         int cancelledOn = 0;
@@ -104,9 +104,9 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void CancelAfter_changes_the_timer()
+    public void CancelAfter_CalledAgain_ChangesTheTimer()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5), loop.TimeProvider);
 
         cts.CancelAfter(TimeSpan.FromSeconds(20));
@@ -118,9 +118,9 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void WaitAsync_times_out_in_virtual_time()
+    public void WaitAsync_VirtualTime_TimesOut()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var never = new TaskCompletionSource();
         var observer = new ContractObserver<bool>(loop);
         loop.Spawn(async () =>
@@ -136,11 +136,11 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Periodic_timer_fires_at_each_deadline_without_drift()
+    public void CreateTimer_Periodic_FiresAtEachDeadlineWithoutDrift()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var fired = new List<TimeSpan>();
-        using ITimer timer = loop.TimeProvider.CreateTimer(_ => fired.Add(loop.Now - Start), null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3));
+        using ITimer timer = loop.TimeProvider.CreateTimer(_ => fired.Add(loop.Now - s_start), null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3));
 
         loop.AdvanceBy(TimeSpan.FromSeconds(11));
 
@@ -148,11 +148,11 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Change_rearms_and_Dispose_stops_the_timer()
+    public void CreateTimer_ChangeAndDispose_RearmAndStop()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var fired = new List<TimeSpan>();
-        ITimer timer = loop.TimeProvider.CreateTimer(_ => fired.Add(loop.Now - Start), null, TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan);
+        ITimer timer = loop.TimeProvider.CreateTimer(_ => fired.Add(loop.Now - s_start), null, TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan);
 
         Assert.True(timer.Change(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
         loop.AdvanceBy(TimeSpan.FromSeconds(2));
@@ -168,15 +168,15 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Change_from_inside_the_callback_decides_the_next_firing()
+    public void CreateTimer_ChangeInsideTheCallback_DecidesTheNextFiring()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var fired = new List<TimeSpan>();
         ITimer? timer = null;
         timer = loop.TimeProvider.CreateTimer(
             _ =>
             {
-                fired.Add(loop.Now - Start);
+                fired.Add(loop.Now - s_start);
                 if (fired.Count == 1)
                 {
                     timer!.Change(TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan);
@@ -193,9 +193,9 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Timers_interleave_with_loop_timers_by_deadline_then_creation_order()
+    public void CreateTimer_BesideLoopTimers_FiresByDeadlineThenCreationOrder()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var order = new List<string>();
         using var a = loop.Timer(TimeSpan.FromSeconds(2)).Subscribe(_ => order.Add("loop timer 2s"));
         using ITimer b = loop.TimeProvider.CreateTimer(_ => order.Add("provider 1s"), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
@@ -207,7 +207,7 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Real_timer_fires_on_the_loop_thread_not_early()
+    public void CreateTimer_RealClock_FiresOnTheLoopThreadNeverEarly()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -231,9 +231,9 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Callback_exception_comes_out_of_Dispatch()
+    public void CreateTimer_CallbackThrows_ComesOutOfDispatch()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         using ITimer timer = loop.TimeProvider.CreateTimer(_ => throw new InvalidOperationException("timer"), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
 
         var error = Assert.Throws<InvalidOperationException>(() => loop.AdvanceBy(TimeSpan.FromSeconds(1)));
@@ -241,9 +241,9 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Callback_runs_in_the_execution_context_of_its_creation()
+    public void CreateTimer_Callback_RunsInTheExecutionContextOfItsCreation()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var local = new AsyncLocal<string>();
         string? seen = null;
         local.Value = "captured";
@@ -256,9 +256,9 @@ public class TimeProviderTests
     }
 
     [Fact]
-    public void Invalid_times_are_rejected_and_a_disposed_loop_refuses_timers()
+    public void CreateTimer_InvalidTimesOrDisposedLoop_AreRefused()
     {
-        var loop = new EventLoop(LoopClock.Virtual(Start));
+        var loop = new EventLoop(LoopClock.Virtual(s_start));
         TimeProvider time = loop.TimeProvider;
         Assert.Throws<ArgumentOutOfRangeException>(() => time.CreateTimer(_ => { }, null, TimeSpan.FromSeconds(-1), Timeout.InfiniteTimeSpan));
         Assert.Throws<ArgumentOutOfRangeException>(() => time.CreateTimer(_ => { }, null, TimeSpan.Zero, TimeSpan.FromDays(60)));

@@ -6,7 +6,7 @@ namespace Calloop.Rx.Tests.Collections;
 public class SlotTableTests
 {
     [Fact]
-    public void Ids_are_reused_after_removal_and_items_are_found_by_id()
+    public void SlotTable_IdsReusedAfterRemoval_ItemsFoundById()
     {
         var table = new SlotTable<string>();
         var ids = Enumerable.Range(0, 100).Select(i => table.Add($"item {i}")).ToList();
@@ -22,7 +22,7 @@ public class SlotTableTests
     }
 
     [Fact]
-    public void After_Release_the_table_is_empty_and_usable()
+    public void Release_Table_LeavesItEmptyAndUsable()
     {
         var table = new SlotTable<string>();
         for (int i = 0; i < 1_000; i++)

@@ -14,7 +14,7 @@ public class TimerHeapTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public void Random_inserts_removals_and_pops_match_a_sorted_model(int seed)
+    public void TimerHeap_RandomOperations_MatchASortedModel(int seed)
     {
         var random = new Random(seed);
         var heap = new TimerHeap();
@@ -64,7 +64,7 @@ public class TimerHeapTests
     }
 
     [Fact]
-    public void After_Release_the_heap_is_empty_and_usable()
+    public void Release_Heap_LeavesItEmptyAndUsable()
     {
         var heap = new TimerHeap();
         var released = new List<Item>();
@@ -91,7 +91,7 @@ public class TimerHeapTests
     }
 
     [Fact]
-    public void Cancelling_10_000_000_long_deadline_timers_keeps_the_heap_within_twice_the_live_count()
+    public void Remove_TenMillionLongDeadlines_KeepsTheHeapWithinTwiceTheLiveCount()
     {
         var heap = new TimerHeap();
         var live = new List<Item>();
@@ -130,7 +130,7 @@ public class TimerHeapTests
     }
 
     [Fact]
-    public void A_removed_item_inserted_again_fires_once_at_its_new_deadline()
+    public void Insert_RemovedItemAgain_FiresOnceAtItsNewDeadline()
     {
         var heap = new TimerHeap();
         var other = new Item(10, 1);
@@ -152,7 +152,7 @@ public class TimerHeapTests
     }
 
     [Fact]
-    public void Equal_deadlines_keep_insertion_order_across_the_sequence_wrap()
+    public void Pop_EqualDeadlines_KeepInsertionOrderAcrossTheSequenceWrap()
     {
         var heap = new TimerHeap(uint.MaxValue - 50);
         var inserted = new List<Item>();

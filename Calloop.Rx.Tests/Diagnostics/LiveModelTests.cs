@@ -42,7 +42,7 @@ public class LiveModelTests
     }
 
     [Fact]
-    public void Changes_ReportDisableEnableUpdateAndRemove_InOrder_AndEndedRowsLeaveTheModel()
+    public void Changes_DisableEnableUpdateRemove_ReportedInOrderAndEndedRowsLeave()
     {
         using var loop = new EventLoop();
         using var fds = FdPair.Pipe();
@@ -100,7 +100,7 @@ public class LiveModelTests
     }
 
     [Fact]
-    public void GetSources_FromAnotherThread_ListsTheRegisteredSources_AndNotThoseNobodySubscribesTo()
+    public void GetSources_FromAnotherThread_ListsOnlyTheRegisteredSources()
     {
         using var loop = new EventLoop();
         var (_, unsubscribed) = loop.Channel<int>();

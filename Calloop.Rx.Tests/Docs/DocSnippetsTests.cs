@@ -7,23 +7,18 @@ namespace Calloop.Rx.Tests.Docs;
 /// Keeps the documentation honest: every ```csharp block in docs/*.md and README.md starts with a
 /// <c>// from &lt;path&gt;</c> line naming a file of the repository, and each of its non-empty lines (whitespace
 /// trimmed) appears in that file, in the same order. The named files are compiled and tested, so the snippets are too.
-/// Snippets show only what a user can write: no helper of this test project appears in them.
+/// Snippets show only what a user can write: no helper of this test project appears in them. Test classes and test
+/// methods a document names in code style exist.
 /// </summary>
 public partial class DocSnippetsTests
 {
-    /// <summary>Documents (path prefixes) whose snippets may still use test-only helpers; each entry is a debt.</summary>
-    private static readonly string[] s_testHelpersAllowedIn = ["docs/06-"];
-
     private static readonly string s_root = Repository.Root + Path.DirectorySeparatorChar;
 
     public static TheoryData<string> Documents() => [.. DocumentPaths()];
 
-    public static TheoryData<string> PublicApiDocuments() =>
-        [.. DocumentPaths().Where(d => !s_testHelpersAllowedIn.Any(p => d.Replace('\\', '/').StartsWith(p, StringComparison.Ordinal)))];
-
     [Theory]
-    [MemberData(nameof(PublicApiDocuments))]
-    public void Document_snippets_use_no_test_only_helper(string document)
+    [MemberData(nameof(Documents))]
+    public void Snippets_InEveryDocument_UseNoTestOnlyHelper(string document)
     {
         List<Snippet> snippets = ReadSnippets(Path.Combine(s_root, document));
 
@@ -42,7 +37,7 @@ public partial class DocSnippetsTests
     }
 
     [Fact]
-    public void Test_only_helpers_are_recognised_in_a_snippet_line()
+    public void TestOnlyIdentifiers_InASnippetLine_AreRecognised()
     {
         // Guards the check above against passing vacuously (reflection finding nothing, a regex matching nothing).
         Assert.Equal(["DispatchUntil"], TestOnlyIdentifiers("loop.DispatchUntil(() => done); // TestSys in a comment"));
@@ -53,7 +48,7 @@ public partial class DocSnippetsTests
 
     [Theory]
     [MemberData(nameof(Documents))]
-    public void Document_snippets_are_copied_from_the_named_files(string document)
+    public void Snippets_InEveryDocument_AreCopiedFromTheNamedFiles(string document)
     {
         var failures = new List<string>();
         foreach (Snippet snippet in ReadSnippets(Path.Combine(s_root, document)))
@@ -94,7 +89,7 @@ public partial class DocSnippetsTests
     }
 
     [Fact]
-    public void Documents_contain_checked_snippets()
+    public void Documents_Together_ContainCheckedSnippets()
     {
         // Guards the check above against passing vacuously (a renamed folder, a changed fence style).
         int snippets = DocumentPaths().Sum(document => ReadSnippets(Path.Combine(s_root, document)).Count);
@@ -103,7 +98,7 @@ public partial class DocSnippetsTests
 
     [Theory]
     [MemberData(nameof(Documents))]
-    public void Document_links_and_test_names_point_at_what_exists(string document)
+    public void Documents_LinksAndTestNames_PointAtWhatExists(string document)
     {
         string text = File.ReadAllText(Path.Combine(s_root, document));
         string folder = Path.GetDirectoryName(Path.Combine(s_root, document))!;
@@ -126,12 +121,31 @@ public partial class DocSnippetsTests
             }
         }
 
+        foreach (string name in TestMethodName().Matches(text).Select(m => m.Groups["name"].Value).Distinct())
+        {
+            if (!s_testMethods.Contains(name))
+            {
+                failures.Add($"names the test {name}, which does not exist");
+            }
+        }
+
         if (text.Contains("(coming)", StringComparison.Ordinal) || text.Contains(", coming,", StringComparison.Ordinal))
         {
             failures.Add("still announces a chapter as coming");
         }
 
         Assert.True(failures.Count == 0, document + ": " + string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void TestMethodNames_InDocumentText_AreRecognised()
+    {
+        // Guards the test-name check above against passing vacuously (a regex matching nothing, no test methods found).
+        string text = "`Loop/OrderingTests.cs::Stop_BeforeRun_IsForgotten`, `::Stop_FromAnotherThread_EndsRun`, `ZMQ_FD`, `O_CLOEXEC`";
+        string[] names = [.. TestMethodName().Matches(text).Select(m => m.Groups["name"].Value)];
+
+        Assert.Equal(["Stop_BeforeRun_IsForgotten", "Stop_FromAnotherThread_EndsRun"], names);
+        Assert.All(names, name => Assert.Contains(name, s_testMethods));
     }
 
     /// <summary>
@@ -168,6 +182,13 @@ public partial class DocSnippetsTests
             .Where(t => t.IsAbstract && t.IsSealed)
             .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
             .Where(m => m.IsDefined(typeof(System.Runtime.CompilerServices.ExtensionAttribute), false))
+            .Select(m => m.Name)
+            .ToHashSet(StringComparer.Ordinal);
+
+    private static readonly HashSet<string> s_testMethods =
+        typeof(DocSnippetsTests).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods())
+            .Where(m => m.IsDefined(typeof(FactAttribute), inherit: true))
             .Select(m => m.Name)
             .ToHashSet(StringComparer.Ordinal);
 
@@ -221,6 +242,14 @@ public partial class DocSnippetsTests
 
     [GeneratedRegex(@"\b[A-Z][A-Za-z0-9]*Tests\b")]
     private static partial Regex TestClassName();
+
+    /// <summary>
+    /// A test method named in code style, alone or after its file (<c>Loop/OrderingTests.cs::Stop_BeforeRun_IsForgotten</c>,
+    /// <c>::Name</c>): segments joined by underscores, the first one capitalised and not all capitals (so <c>ZMQ_FD</c>
+    /// and <c>O_CLOEXEC</c> are not taken for tests).
+    /// </summary>
+    [GeneratedRegex(@"`(?:[\w/.]+\.cs)?(?:::)?(?<name>[A-Z][a-z0-9][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)`")]
+    private static partial Regex TestMethodName();
 
     private sealed record Snippet(int Line, string[] Lines);
 }

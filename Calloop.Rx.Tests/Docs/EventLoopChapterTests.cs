@@ -9,7 +9,7 @@ namespace Calloop.Rx.Tests.Docs;
 public class EventLoopChapterTests
 {
     [Fact]
-    public void Dispatch_delivers_only_when_the_loop_thread_dispatches()
+    public void Dispatch_EventsWaitForTheLoopThread_DeliveredOnlyWhenItDispatches()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -28,7 +28,7 @@ public class EventLoopChapterTests
     }
 
     [Fact]
-    public void Dispatch_runs_its_phases_in_order()
+    public void Dispatch_OneCall_RunsItsPhasesInOrder()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var order = new List<string>();
@@ -46,7 +46,7 @@ public class EventLoopChapterTests
     }
 
     [Fact]
-    public void Dispatch_never_nests_what_a_callback_causes()
+    public void Dispatch_CallbackCausesMoreWork_NeverNests()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -67,7 +67,7 @@ public class EventLoopChapterTests
     }
 
     [Fact]
-    public void Stop_from_another_thread_ends_Run()
+    public void Stop_FromAnotherThread_EndsRun()
     {
         using var loop = new EventLoop();
         int iterations = 0;
@@ -80,7 +80,7 @@ public class EventLoopChapterTests
     }
 
     [Fact]
-    public void ObserveOn_the_loop_scheduler_brings_work_onto_the_loop_thread()
+    public void ObserveOn_LoopScheduler_BringsWorkOntoTheLoopThread()
     {
         using var loop = new EventLoop();
         int loopThread = Environment.CurrentManagedThreadId;
@@ -98,7 +98,7 @@ public class EventLoopChapterTests
     }
 
     [Fact]
-    public void BoundedSender_refuses_to_block_the_loop_thread()
+    public void BoundedSender_SendOnTheLoopThreadWhileFull_Throws()
     {
         using var loop = new EventLoop();
         var (sender, jobs) = loop.BoundedChannel<int>(capacity: 1);

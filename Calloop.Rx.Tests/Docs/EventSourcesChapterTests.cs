@@ -11,7 +11,7 @@ namespace Calloop.Rx.Tests.Docs;
 public class EventSourcesChapterTests
 {
     [Fact]
-    public void Subscribe_registers_and_the_last_dispose_unregisters()
+    public void Subscribe_FirstAndLastSubscriber_RegistersAndUnregisters()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -36,7 +36,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Subscribe_late_still_gets_what_was_sent_before()
+    public void Subscribe_Late_StillGetsWhatWasSentBefore()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<string>();
@@ -51,7 +51,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Disable_pauses_Enable_resumes_Remove_completes()
+    public void SourceControl_DisableEnableRemove_PausesResumesCompletes()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -75,7 +75,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Remove_inside_the_own_callback_applies_when_it_returns()
+    public void Remove_InsideItsOwnCallback_AppliesWhenItReturns()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         TimerSource ticks = loop.Timer(TimeSpan.FromSeconds(1), _ => TimeoutAction.ToDuration(TimeSpan.FromSeconds(1)));
@@ -98,7 +98,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Fd_in_one_shot_mode_reports_once_until_Update()
+    public void Fd_OneShotMode_ReportsOnceUntilUpdate()
     {
         using var loop = new EventLoop();
         using var writer = new AnonymousPipeServerStream(PipeDirection.Out);
@@ -118,7 +118,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Fd_reports_hang_up_as_data_not_as_an_error()
+    public void Fd_PeerHangsUp_ReportsDataNotAnError()
     {
         using var loop = new EventLoop();
         using var writer = new AnonymousPipeServerStream(PipeDirection.Out);
@@ -136,7 +136,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Timer_callback_chooses_what_happens_next()
+    public void Timer_Callback_ChoosesWhatHappensNext()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         DateTimeOffset start = loop.Now;
@@ -157,7 +157,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Timer_deadline_moves_with_Update()
+    public void Timer_Update_MovesTheDeadline()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         DateTimeOffset start = loop.Now;
@@ -178,7 +178,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Ping_sends_before_a_dispatch_coalesce_into_one_event()
+    public void Ping_SeveralSendsBeforeADispatch_CoalesceIntoOneEvent()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -200,7 +200,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void InsertIdle_runs_after_the_events_of_the_dispatch()
+    public void InsertIdle_WithPendingEvents_RunsAfterThem()
     {
         using var loop = new EventLoop();
         var order = new List<string>();
@@ -221,7 +221,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Insert_runs_a_custom_source()
+    public void Insert_CustomSource_RunsIt()
     {
         using var loop = new EventLoop();
         using var writer = new AnonymousPipeServerStream(PipeDirection.Out);
@@ -242,7 +242,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Observer_exception_comes_out_of_Dispatch_and_the_rest_waits()
+    public void ObserverException_InADispatch_ComesOutAndTheRestWaits()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -271,7 +271,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Source_that_fails_ends_with_OnError_and_the_loop_goes_on()
+    public void CustomSource_ProcessingFails_EndsWithOnErrorAndTheLoopGoesOn()
     {
         using var loop = new EventLoop();
         using var writer = new AnonymousPipeServerStream(PipeDirection.Out);
@@ -293,7 +293,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Subscribe_reports_a_kernel_refusal_through_OnError()
+    public void Subscribe_KernelRefusesTheRegistration_ReportsOnError()
     {
         using var loop = new EventLoop();
         using var writer = new AnonymousPipeServerStream(PipeDirection.Out);
@@ -315,7 +315,7 @@ public class EventSourcesChapterTests
     }
 
     [Fact]
-    public void Virtual_clock_runs_Rx_time_operators_deterministically()
+    public void VirtualClock_RxTimeOperators_RunDeterministically()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;

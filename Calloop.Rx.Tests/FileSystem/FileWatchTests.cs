@@ -170,7 +170,7 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
-    public void Watch_DeletingTheWatchedDirectory_DeliversDeletedAndWatchRemoved_ThenCompletes()
+    public void Watch_WatchedDirectoryDeleted_DeliversDeletedAndWatchRemovedThenCompletes()
     {
         string watched = _dir["doomed"];
         Directory.CreateDirectory(watched);
@@ -216,7 +216,7 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
-    public void Watch_CoalesceWindow_DeliversOneModifiedPerPathWithItsCount_OnTheVirtualClock()
+    public void Watch_CoalesceWindowOnTheVirtualClock_DeliversOneModifiedPerPathWithItsCount()
     {
         string directory = _dir.Path;
         using var loop = new EventLoop(LoopClock.Virtual());
@@ -266,7 +266,7 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
-    public void Watch_DisposingTheSubscription_RemovesTheKernelWatch_AndEventsStop()
+    public void Watch_SubscriptionDisposed_RemovesTheKernelWatchAndEventsStop()
     {
         var kept = Watch(_dir.Path);
         FileWatchSource other = _loop.Watch(_dir["sub"]);
@@ -307,7 +307,7 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
-    public void Watch_Remove_RemovesEveryKernelWatchOfARecursiveWatch_ThenCompletes()
+    public void Watch_RemoveOfARecursiveWatch_RemovesEveryKernelWatchThenCompletes()
     {
         Directory.CreateDirectory(_dir["a/b"]);
         var kept = Watch(_dir["a/b"]);
@@ -345,7 +345,7 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
-    public void Watch_NonexistentPath_IsOnErrorWithErrnoAndPath_AndTheLoopGoesOn()
+    public void Watch_NonexistentPath_FailsWithErrnoAndPathAndTheLoopGoesOn()
     {
         string missing = _dir["missing"];
 
@@ -360,7 +360,7 @@ public sealed class FileWatchTests : IDisposable
     }
 
     [Fact]
-    public void Watch_WithoutPermission_IsOnErrorWithEacces_AndTheLoopGoesOn()
+    public void Watch_WithoutPermission_FailsWithEaccesAndTheLoopGoesOn()
     {
         string secret = _dir["secret"];
         Directory.CreateDirectory(secret);

@@ -4,7 +4,8 @@ namespace Calloop.Rx.Tests.Infrastructure;
 /// The tests' one custom source over a readable fd the test owns (a pipe's read end, usually), for where a test
 /// needs "a user's <see cref="IEventSource{T}"/>" next to the built-ins. Each event of its token drains the fd and
 /// emits how many bytes it read, then returns <see cref="After"/>; with <see cref="Failure"/> set it throws that
-/// instead of emitting. It counts the lifecycle calls it receives, so tests can check what the loop asked of it.
+/// instead of emitting; with <see cref="UnregisterFailure"/> set its <see cref="Unregister"/> throws that after
+/// removing the fd. It counts the lifecycle calls it receives, so tests can check what the loop asked of it.
 /// </summary>
 public sealed class FdEventSource(int fd) : IEventSource<int>
 {
@@ -25,6 +26,15 @@ public sealed class FdEventSource(int fd) : IEventSource<int>
     /// <summary>When set, event processing throws this (after draining the fd), which ends the source with OnError.</summary>
     public Exception? Failure { get; set; }
 
+    /// <summary>When set, <see cref="Unregister"/> throws this after removing the fd, as a faulty user source might.</summary>
+    public Exception? UnregisterFailure { get; init; }
+
+    /// <summary>
+    /// Whether the source opts into the lifecycle hooks; it keeps the interface's default (no-op) hooks either way, so
+    /// opting in shows that the defaults alone deliver events.
+    /// </summary>
+    public bool NeedsExtraLifecycleEvents { get; init; }
+
     public void Register(Poller poller, TokenFactory tokens)
     {
         _token = tokens.Next();
@@ -43,6 +53,10 @@ public sealed class FdEventSource(int fd) : IEventSource<int>
     {
         poller.Unregister(fd);
         UnregisterCount++;
+        if (UnregisterFailure is not null)
+        {
+            throw UnregisterFailure;
+        }
     }
 
     public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit)

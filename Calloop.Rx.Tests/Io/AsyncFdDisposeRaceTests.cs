@@ -11,28 +11,29 @@ namespace Calloop.Rx.Tests.Io;
 /// </summary>
 public class AsyncFdDisposeRaceTests
 {
-    // Before the fix, the reads blocked within a few to a few thousand rounds (a round takes about 0.5 ms); the budget bounds the test.
+    // A dispose that races the operation's own fd access blocks the read within a few to a few thousand rounds (a
+    // round takes about 0.5 ms), so this many rounds catch it; the budget bounds the test on a slow machine.
     private const int MaxRounds = 5000;
-    private static readonly TimeSpan RaceBudget = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_raceBudget = TimeSpan.FromSeconds(1);
 
     [Fact]
-    public void ReadAsync_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
+    public void ReadAsync_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
         RaceWithDispose(fd => fd.ReadAsync(new byte[1]).AsTask());
 
     [Fact]
-    public void WriteAsync_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
+    public void WriteAsync_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
         RaceWithDispose(fd => fd.WriteAsync(new byte[1]).AsTask(), FillSendBuffer);
 
     [Fact]
-    public void ReadableAsync_racing_Dispose_fails_with_ObjectDisposedException() =>
+    public void ReadableAsync_RacingDispose_FailsWithObjectDisposed() =>
         RaceWithDispose(fd => fd.ReadableAsync().AsTask());
 
     [Fact]
-    public void Stream_synchronous_Read_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
+    public void StreamRead_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
         RaceWithDispose(fd => Outcome(() => _ = fd.AsStream().Read(new byte[1], 0, 1)));
 
     [Fact]
-    public void Stream_synchronous_Write_racing_Dispose_never_blocks_and_fails_with_ObjectDisposedException() =>
+    public void StreamWrite_RacingDispose_NeverBlocksAndFailsWithObjectDisposed() =>
         RaceWithDispose(fd => Outcome(() => fd.AsStream().Write(new byte[1], 0, 1)), FillSendBuffer);
 
     /// <summary>
@@ -50,7 +51,7 @@ public class AsyncFdDisposeRaceTests
             prepare?.Invoke(loop, a);
             using var start = new Barrier(2);
             var elapsed = Stopwatch.StartNew();
-            for (int round = 0; round < MaxRounds && elapsed.Elapsed < RaceBudget; round++)
+            for (int round = 0; round < MaxRounds && elapsed.Elapsed < s_raceBudget; round++)
             {
                 AsyncFd fd = loop.AsyncFd(a);
                 Task? outcome = null;

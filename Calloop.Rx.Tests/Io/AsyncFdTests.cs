@@ -14,7 +14,7 @@ public class AsyncFdTests
 {
     // calloop io.rs `read_write`.
     [Fact]
-    public void read_write()
+    public void ReadWrite_OverASocketPair_DeliversTheMessage()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -51,7 +51,7 @@ public class AsyncFdTests
 
     // calloop io.rs `read_write_vectored`, adapted: no vectored calls here, so both sides move two-byte chunks.
     [Fact]
-    public void read_write_vectored()
+    public void ReadWrite_InSeveralBuffers_DeliversTheMessage()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -103,7 +103,7 @@ public class AsyncFdTests
 
     // calloop io.rs `readable`.
     [Fact]
-    public void readable()
+    public void ReadableAsync_DataArrives_Completes()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -132,7 +132,7 @@ public class AsyncFdTests
 
     // calloop io.rs `writable`: fill the socket buffer first.
     [Fact]
-    public void writable()
+    public void WritableAsync_PeerDrainsAFullSocket_Completes()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -162,7 +162,7 @@ public class AsyncFdTests
 
     // The calloop book's adapt_io example: a socket pair, a receiver and a sender.
     [Fact]
-    public void Hello_world_through_a_socket_pair()
+    public void ReadWrite_HelloWorldOverASocketPair_RoundTrips()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -198,7 +198,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void Hundred_megabytes_through_a_socket_pair()
+    public void ReadWrite_HundredMegabytes_ArriveIntact()
     {
         const long Total = 100L * 1024 * 1024;
         using var loop = new EventLoop();
@@ -275,7 +275,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void Steady_state_reads_and_writes_allocate_nothing()
+    public void ReadWrite_SteadyState_AllocatesNothing()
     {
         using var loop = new EventLoop();
         using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
@@ -322,7 +322,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void A_read_and_a_write_may_run_at_once_but_not_two_reads()
+    public void Operations_ConcurrentReadAndWrite_AllowedButNotTwoReads()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -355,7 +355,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void Cancelling_a_waiting_read_frees_the_read_side()
+    public void ReadAsync_CancelledWhileWaiting_FreesTheReadSide()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -384,7 +384,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void Continuation_of_a_waiting_read_runs_on_the_loop_thread_in_the_actions_phase()
+    public void ReadAsync_Continuation_RunsOnTheLoopThreadInTheActionsPhase()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -421,7 +421,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void An_await_made_off_the_loop_continues_on_the_thread_pool_not_on_the_loop()
+    public void ReadAsync_AwaitedOffTheLoop_ContinuesOnTheThreadPool()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -452,7 +452,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void Dispose_fails_waiting_operations_and_restores_the_blocking_flag()
+    public void Dispose_WithWaitingOperations_FailsThemAndRestoresTheBlockingFlag()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.BlockingSocketPair();
@@ -478,7 +478,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void Disposing_the_loop_fails_waiting_operations_with_ObjectDisposedException()
+    public void LoopDispose_WithWaitingOperations_FailsThemWithObjectDisposed()
     {
         var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -517,7 +517,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void End_of_stream_reads_zero_and_a_closed_peer_fails_writes_with_a_LoopException()
+    public void PeerClosed_ReadAndWrite_ReadsZeroAndWriteFailsWithLoopException()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -539,7 +539,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void A_zero_byte_read_waits_until_readable_and_consumes_nothing()
+    public void ReadAsync_ZeroBytes_WaitsUntilReadableAndConsumesNothing()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -564,7 +564,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void A_socket_is_adapted_and_its_Blocking_flag_restored()
+    public void AsyncFd_FromASocket_AdaptsItAndRestoresItsBlockingFlag()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.BlockingSocketPair();
@@ -586,7 +586,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void A_closed_fd_is_refused()
+    public void AsyncFd_ClosedFd_IsRefused()
     {
         using var loop = new EventLoop();
 
@@ -596,7 +596,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void Stream_reads_lines_with_StreamReader()
+    public void Stream_ReadByStreamReader_YieldsLines()
     {
         using var loop = new EventLoop();
         using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
@@ -631,7 +631,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void Stream_feeds_a_PipeReader_and_CopyToAsync()
+    public void Stream_UnderPipeReaderAndCopyToAsync_DeliversEverything()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();
@@ -697,7 +697,7 @@ public class AsyncFdTests
     }
 
     [Fact]
-    public void A_synchronous_read_on_the_loop_thread_works_only_when_it_would_not_block()
+    public void StreamRead_OnTheLoopThread_WorksOnlyWhenItWouldNotBlock()
     {
         using var loop = new EventLoop();
         var (a, b) = TestSys.SocketPair();

@@ -7,7 +7,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class DispatchFairnessTests
 {
     [Fact]
-    public void ManyFullChannels_DueTimer_FiresBeforeTheLastChannelIsDelivered_AndNoMessageIsLost()
+    public void Dispatch_ManyFullChannelsAndADueTimer_FiresTheTimerEarlyAndLosesNoMessage()
     {
         // 40 channels of 1,024 messages, each message costing the observer some work: one dispatch delivering them
         // all would take tens of milliseconds, during which the due timer waits. Before the budget it fired last.

@@ -73,7 +73,7 @@ public class DisposeTests
     }
 
     [Fact]
-    public void Dispose_FromInsideACallback_RestOfTheCallbackRuns_TeardownAfterTheDispatch()
+    public void Dispose_FromInsideACallback_FinishesTheCallbackThenTearsDown()
     {
         var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -199,7 +199,7 @@ public class DisposeTests
     }
 
     [Fact]
-    public void Every_fd_the_loop_opens_is_close_on_exec_and_closed_on_dispose()
+    public void Dispose_EveryFdTheLoopOpens_IsCloseOnExecAndClosed()
     {
         var before = TestSys.OpenFds();
         var loop = new EventLoop();

@@ -4,7 +4,7 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Loop;
 
 /// <summary>
-/// Error propagation, which calloop's suite does not cover (inventory §2.15). The rules differ from calloop's on
+/// Error propagation, which calloop's suite does not cover. The rules differ from calloop's on
 /// purpose: calloop drops the rest of the batch and skips the idles when a callback fails; here an observer's
 /// exception comes out of <c>Dispatch</c> once that event reached every subscriber, and what was not delivered yet
 /// is delivered by the next <c>Dispatch</c>, which does not wait. A source whose own processing throws ends with
@@ -13,7 +13,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class ErrorPropagationTests
 {
     [Fact]
-    public void An_observer_exception_comes_out_of_Dispatch_after_every_subscriber_got_the_event()
+    public void ObserverException_OneOfSeveral_ComesOutAfterEverySubscriberGotTheEvent()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -43,7 +43,7 @@ public class ErrorPropagationTests
     }
 
     [Fact]
-    public void What_was_not_delivered_comes_with_the_next_Dispatch_without_waiting()
+    public void ObserverException_Undelivered_ComesWithTheNextDispatchWithoutWaiting()
     {
         using var loop = new EventLoop();
         var (firstPing, firstPings) = loop.Ping();
@@ -86,7 +86,7 @@ public class ErrorPropagationTests
     }
 
     [Fact]
-    public void A_channel_batch_interrupted_by_an_exception_loses_and_repeats_nothing()
+    public void ObserverException_InAChannelBatch_LosesAndRepeatsNothing()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -114,7 +114,7 @@ public class ErrorPropagationTests
     }
 
     [Fact]
-    public void Exceptions_of_several_observers_of_one_event_come_out_together()
+    public void ObserverException_SeveralObserversThrow_ComeOutTogether()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -133,7 +133,7 @@ public class ErrorPropagationTests
     }
 
     [Fact]
-    public void An_action_or_idle_that_throws_comes_out_of_Dispatch_and_the_rest_runs_next_time()
+    public void ActionOrIdle_Throws_ComesOutAndTheRestRunsNextTime()
     {
         using var loop = new EventLoop();
         var log = new List<string>();
@@ -148,7 +148,7 @@ public class ErrorPropagationTests
     }
 
     [Fact]
-    public void An_observer_exception_ends_Run()
+    public void ObserverException_DuringRun_EndsRun()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -161,7 +161,7 @@ public class ErrorPropagationTests
     }
 
     [Fact]
-    public void A_custom_source_whose_processing_throws_gets_OnError_and_the_others_go_on()
+    public void CustomSource_ProcessingThrows_GetsOnErrorAndTheOthersGoOn()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();

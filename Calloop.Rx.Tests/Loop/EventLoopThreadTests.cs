@@ -14,7 +14,7 @@ namespace Calloop.Rx.Tests.Loop;
 [Collection("Serial")]
 public class EventLoopThreadTests
 {
-    private static readonly TimeSpan Patience = LoopExtensions.Patience;
+    private static readonly TimeSpan s_patience = LoopExtensions.Patience;
 
     [Fact]
     public void Start_RunsTheLoopOnANewThreadWithTheGivenName()
@@ -30,7 +30,7 @@ public class EventLoopThreadTests
             ran.Set();
         });
 
-        Assert.True(ran.Wait(Patience), "the scheduled action did not run");
+        Assert.True(ran.Wait(s_patience), "the scheduled action did not run");
         Assert.Equal("orders loop", name);
         Assert.Equal("orders loop", loopThread.Name);
         Assert.True(isCurrent);
@@ -75,7 +75,7 @@ public class EventLoopThreadTests
         sender.Send(3);
 
         Assert.True(gotAll.Wait(TimeSpan.FromSeconds(4)), "the messages were not delivered");
-        Assert.True(ticked.Wait(Patience), "the timer did not fire");
+        Assert.True(ticked.Wait(s_patience), "the timer did not fire");
         Assert.Equal([1, 2, 3], received);
         Assert.Empty(offThread);
         Assert.Equal(EventLoopThread.DefaultName, loopThread.Name);
@@ -91,10 +91,10 @@ public class EventLoopThreadTests
 
         loopThread.Stop();
 
-        await loopThread.Completion.WaitAsync(Patience);
-        Assert.True(loopThread.Join(Patience));
+        await loopThread.Completion.WaitAsync(s_patience);
+        Assert.True(loopThread.Join(s_patience));
         Assert.True(loopThread.Loop.IsDisposed);
-        Assert.True(await completedOn.Task.WaitAsync(Patience), "OnCompleted ran off the loop thread");
+        Assert.True(await completedOn.Task.WaitAsync(s_patience), "OnCompleted ran off the loop thread");
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public class EventLoopThreadTests
         {
             var loopThread = EventLoopThread.Start();
             loopThread.Stop();
-            Assert.True(loopThread.Join(Patience), $"trial {trial}: the thread did not end");
+            Assert.True(loopThread.Join(s_patience), $"trial {trial}: the thread did not end");
             Assert.True(loopThread.Completion.IsCompletedSuccessfully, $"trial {trial}: {loopThread.Completion.Status}");
         }
     }
@@ -122,7 +122,7 @@ public class EventLoopThreadTests
 
         Exception error = await Assert.ThrowsAnyAsync<Exception>(() => loopThread.Completion.WaitAsync(TimeSpan.FromSeconds(4)));
         Assert.Same(thrown, error);
-        Assert.True(loopThread.Join(Patience));
+        Assert.True(loopThread.Join(s_patience));
         Assert.True(loopThread.Loop.IsDisposed);
         loopThread.Dispose();
     }
@@ -141,14 +141,14 @@ public class EventLoopThreadTests
         pings.Subscribe(_ => { }, () => completed.Signal());
         loop.Timer(TimeSpan.FromHours(1)).Subscribe(_ => { }, () => completed.Signal());
         sender.Send("hello");
-        Assert.True(delivered.Wait(Patience), "the message was not delivered");
+        Assert.True(delivered.Wait(s_patience), "the message was not delivered");
 
         var disposer = new Thread(loopThread.Dispose);
         disposer.Start();
 
-        Assert.True(disposer.Join(Patience), "Dispose did not return");
+        Assert.True(disposer.Join(s_patience), "Dispose did not return");
         Assert.True(loopThread.Completion.IsCompletedSuccessfully, loopThread.Completion.Status.ToString());
-        Assert.True(completed.Wait(Patience), "not every subscriber was completed");
+        Assert.True(completed.Wait(s_patience), "not every subscriber was completed");
         Assert.Equal(SendResult.Closed, sender.TrySend("late"));
         loopThread.Dispose();
         ping.Dispose();
@@ -173,7 +173,7 @@ public class EventLoopThreadTests
 
         ping.Send();
 
-        Assert.True(loopThread.Join(Patience), "the thread did not end");
+        Assert.True(loopThread.Join(s_patience), "the thread did not end");
         Assert.True(loopThread.Completion.IsCompletedSuccessfully, loopThread.Completion.Status.ToString());
         Assert.True(returned, "Dispose on the loop thread did not return");
         Assert.IsType<InvalidOperationException>(joinError);
@@ -189,7 +189,7 @@ public class EventLoopThreadTests
         pings.Subscribe(_ => throw new InvalidOperationException("observer failed"));
         ping.Send();
 
-        await loopThread.DisposeAsync().AsTask().WaitAsync(Patience);
+        await loopThread.DisposeAsync().AsTask().WaitAsync(s_patience);
         await loopThread.DisposeAsync();
 
         Assert.True(loopThread.Completion.IsFaulted);
@@ -198,7 +198,7 @@ public class EventLoopThreadTests
     }
 
     [Fact]
-    public async Task SubscribeAndDispose_FromManyThreads_WhileItRuns_LosesNoTick()
+    public async Task SubscribeAndDispose_FromManyThreadsWhileItRuns_LosesNoTick()
     {
         const int Threads = 4;
         const int Rounds = 100;
@@ -227,18 +227,18 @@ public class EventLoopThreadTests
                 }))
                 {
                     sender.Send(round);
-                    Assert.True(tick.Wait(Patience), "a timer subscribed from another thread did not fire");
+                    Assert.True(tick.Wait(s_patience), "a timer subscribed from another thread did not fire");
                 }
             }
         }
 
         Task[] churners = [.. Enumerable.Range(0, Threads).Select(_ => Task.Factory.StartNew(Churn, TaskCreationOptions.LongRunning))];
 
-        await Task.WhenAll(churners).WaitAsync(Patience);
+        await Task.WhenAll(churners).WaitAsync(s_patience);
         Assert.Equal(Threads * Rounds, ticks);
         Assert.Empty(offThread);
         loopThread.Stop();
-        await loopThread.Completion.WaitAsync(Patience);
+        await loopThread.Completion.WaitAsync(s_patience);
     }
 
     [Fact]
@@ -266,7 +266,7 @@ public class EventLoopThreadTests
         sender.Send("two");
         sender.Send("three");
 
-        Assert.True(allShown.Wait(Patience), "the messages did not reach the UI thread");
+        Assert.True(allShown.Wait(s_patience), "the messages did not reach the UI thread");
         Assert.Equal(["ONE", "TWO", "THREE"], shown.Select(s => s.Text));
         Assert.All(shown, s => Assert.Equal(ui.ManagedThreadId, s.Thread));
     }

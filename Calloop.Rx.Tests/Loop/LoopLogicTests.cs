@@ -5,16 +5,14 @@ using Calloop.Rx.Tests.Interop;
 namespace Calloop.Rx.Tests.Loop;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/loop_logic.rs</c> tests (inventory §2.1), named after them.
+/// The counterparts of calloop's <c>src/loop_logic.rs</c> tests; <c>docs/calloop-test-map.md</c> names the calloop
+/// test behind each one.
 /// </summary>
 /// <remarks>
 /// calloop tests with no counterpart here:
 /// <list type="bullet">
 /// <item><c>non_static_data</c>: it checks that the Rust borrow checker lets <c>Data</c> borrow locals; C# closures
 /// capture whatever they like, so there is nothing to test.</item>
-/// <item><c>block_on_test</c>, <c>block_on_early_cancel</c>: <c>block_on</c> is calloop's future driver; its
-/// counterpart (the loop's SynchronizationContext/TaskScheduler, <c>await</c> on the loop thread) belongs to a
-/// later issue and will be tested there.</item>
 /// <item><c>weak_loop_handle</c>: calloop needs weak handles to break <c>Rc</c> cycles between a loop and the
 /// callbacks that hold its handle; the GC collects such cycles, so there is no weak handle to test.</item>
 /// </list>
@@ -25,7 +23,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class LoopLogicTests
 {
     [Fact]
-    public void dispatch_idle()
+    public void InsertIdle_BeforeADispatch_RunsInIt()
     {
         using var loop = new EventLoop();
         bool ran = false;
@@ -37,7 +35,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void cancel_idle()
+    public void InsertIdle_DisposedBeforeTheDispatch_NeverRuns()
     {
         using var loop = new EventLoop();
         bool ran = false;
@@ -50,7 +48,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void wakeup()
+    public void WakeUp_FromAnotherThread_EndsABlockedDispatch()
     {
         // No sources at all: only WakeUp can end Dispatch(null). The waker waits until this thread is really blocked
         // in epoll, so the test covers waking a sleeping loop, not just the "wake-up already requested" path.
@@ -71,7 +69,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void wakeup_stop()
+    public void Stop_FromAnotherThreadWhileBlocked_EndsRun()
     {
         // calloop pairs stop() with wakeup(); here Stop() alone also wakes a blocked Run. Both forms are covered.
         foreach (bool alsoWakeUp in new[] { false, true })
@@ -98,7 +96,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void additional_events()
+    public void LifecycleHooks_PipeSource_RunInOrderAroundEachEvent()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -133,13 +131,13 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void default_additional_events()
+    public void LifecycleHooks_DefaultImplementations_DeliverEvents()
     {
         // The source opts into the hooks but keeps the interface's default implementations.
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
         var observer = new ContractObserver<int>(loop);
-        loop.Insert(new DefaultHooksPipeSource(pipe.Second)).Subscribe(observer);
+        loop.Insert(new FdEventSource(pipe.Second) { NeedsExtraLifecycleEvents = true }).Subscribe(observer);
 
         pipe.Poke();
         Watchdog.Dispatch(loop, "a message did not end Dispatch(null)");
@@ -149,7 +147,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void additional_events_synthetic()
+    public void LifecycleHooks_SyntheticEvent_MakesTheWaitAPoll()
     {
         using var loop = new EventLoop();
         var inner = new SyntheticSource();
@@ -175,19 +173,19 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void insert_bad_source()
+    public void Fd_NotOpen_ThrowsLoopExceptionEbadf()
     {
         using var loop = new EventLoop();
-        const int notOpen = 1 << 30; // above any fd limit, so it cannot be some other test's fd
+        const int NotOpen = 1 << 30; // above any fd limit, so it cannot be some other test's fd
 
-        var error = Assert.Throws<LoopException>(() => loop.Fd(notOpen));
+        var error = Assert.Throws<LoopException>(() => loop.Fd(NotOpen));
 
         Assert.Equal(TestSys.EBADF, error.Errno);
-        Assert.Equal(notOpen, error.Fd);
+        Assert.Equal(NotOpen, error.Fd);
     }
 
     [Fact]
-    public void invalid_token()
+    public void SourceControl_AfterRemove_ThrowsAndNothingIsRegisteredAgain()
     {
         // calloop: Err(InvalidToken). Here Enable, Disable and Update throw, naming the source; Remove stays idempotent.
         // Nothing is registered again and nothing is delivered after OnCompleted.
@@ -216,7 +214,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void insert_source_no_interest()
+    public void Fd_InterestNone_RegistersButReportsNothing()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -236,7 +234,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void disarm_rearm()
+    public void Ping_DisabledThenEnabled_KeepsThePendingEvent()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -261,7 +259,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void multiple_tokens()
+    public void CustomSource_TwoSubTokens_EachReportsItsOwnEvents()
     {
         using var loop = new EventLoop();
         using var first = FdPair.Pipe();
@@ -288,7 +286,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void change_interests()
+    public void Fd_InterestChangedByUpdate_ReportsTheNewInterest()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -328,7 +326,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void kill_source()
+    public void Remove_InsideItsOwnCallback_LetsEverySubscriberSeeTheEventThenCompletes()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -351,9 +349,9 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void Disable_inside_its_own_callback_takes_effect_after_the_callback()
+    public void Disable_InsideItsOwnCallback_TakesEffectAfterIt()
     {
-        // calloop defers disable() called from the source's own callback (inventory §2.15: untested there).
+        // calloop defers disable() called from the source's own callback; calloop does not test it.
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
         var disabler = new ContractObserver<Unit>(loop, _ =>
@@ -382,7 +380,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void The_last_change_made_inside_the_callback_wins()
+    public void SourceControl_SeveralChangesInsideTheCallback_TheLastWins()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -404,11 +402,11 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void reuse()
+    public void Timer_RemovedAndReplacedInItsCallback_TheNewOneFires()
     {
-        // calloop #155: a timer removes itself and inserts an immediate timer; the old source's pending removal must
+        // A timer removes itself and inserts an immediate timer; the old source's pending removal must
         // not reach the new one, which must still fire. (Timers here live in the heap only and take no slab slot;
-        // slot reuse itself is checked with pings in reuse_of_a_slot.)
+        // slot reuse itself is checked with fd sources in Fd_SlotReusedAfterRemove_NewOccupantFires.)
         using var loop = new EventLoop(LoopClock.Virtual());
         TimerSource first = loop.Timer(TimeSpan.FromSeconds(1));
         TimerSource? second = null;
@@ -434,7 +432,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void reuse_of_a_slot()
+    public void Fd_SlotReusedAfterRemove_NewOccupantFires()
     {
         // The same with sources that hold a slab slot (fd sources): the new occupant gets the slot with a new
         // generation, the old removal does not touch it, and it fires.
@@ -475,7 +473,7 @@ public class LoopLogicTests
     }
 
     [Fact]
-    public void drop_of_subsource()
+    public void CustomSource_ThirdSubToken_DeliversAndEnds()
     {
         using var loop = new EventLoop();
         var observer = new ContractObserver<int>(loop);
@@ -559,27 +557,6 @@ public class LoopLogicTests
         }
 
         private void Unlock() => _locked = false;
-    }
-
-    /// <summary>
-    /// Opts into the lifecycle hooks but keeps their default (no-op) implementations; the shared
-    /// <see cref="FdEventSource"/> does not opt in, which is why this test keeps a source of its own.
-    /// </summary>
-    private sealed class DefaultHooksPipeSource(int fd) : IEventSource<int>
-    {
-        public bool NeedsExtraLifecycleEvents => true;
-
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Unregister(Poller poller) => poller.Unregister(fd);
-
-        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit)
-        {
-            emit(TestSys.Drain(fd).Length);
-            return PostAction.Continue;
-        }
     }
 
     /// <summary>A source without any fd whose before-sleep hook always injects a synthetic event for its own token.</summary>

@@ -8,15 +8,15 @@ using Calloop.Rx.Tests.Interop;
 namespace Calloop.Rx.Tests.Loop;
 
 /// <summary>
-/// What calloop leaves untested about one dispatch (inventory §0 and §2.15): the order of its phases, the idle
-/// rules, <c>Stop</c> before <c>Run</c>, and the EINTR retry.
+/// What calloop leaves untested about one dispatch: the order of its phases, the idle rules, <c>Stop</c> before
+/// <c>Run</c>, and the EINTR retry.
 /// </summary>
 /// <remarks>Serial because the EINTR test sends a real signal to the loop thread (and the idle test measures a wait).</remarks>
 [Collection("Serial")]
 public class OrderingTests
 {
     [Fact]
-    public void One_dispatch_runs_fd_events_then_timers_by_deadline_then_actions_then_idles()
+    public void Dispatch_OneCall_RunsFdEventsThenTimersThenActionsThenIdles()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         loop.AdvanceBy(TimeSpan.FromSeconds(10));
@@ -61,7 +61,7 @@ public class OrderingTests
     }
 
     [Fact]
-    public void An_idle_added_by_an_idle_runs_in_the_next_dispatch()
+    public void InsertIdle_FromAnIdle_RunsInTheNextDispatch()
     {
         using var loop = new EventLoop();
         var log = new List<string>();
@@ -79,7 +79,7 @@ public class OrderingTests
     }
 
     [Fact]
-    public void An_idle_added_by_an_event_runs_in_the_same_dispatch()
+    public void InsertIdle_FromAnEvent_RunsInTheSameDispatch()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -99,7 +99,7 @@ public class OrderingTests
     }
 
     [Fact]
-    public void A_pending_idle_does_not_prevent_blocking()
+    public void InsertIdle_Pending_DoesNotPreventBlocking()
     {
         using var loop = new EventLoop();
         bool ran = false;
@@ -113,7 +113,7 @@ public class OrderingTests
     }
 
     [Fact]
-    public void Stop_before_Run_is_forgotten()
+    public void Stop_BeforeRun_IsForgotten()
     {
         // calloop's run resets the stop flag; so does Run. A timer stops the loop later, and must have fired by then.
         using var loop = new EventLoop();
@@ -144,7 +144,7 @@ public class OrderingTests
     }
 
     [Fact]
-    public void A_signal_interrupting_the_wait_neither_throws_nor_ends_it_early()
+    public void Dispatch_SignalInterruptsTheWait_NeitherThrowsNorEndsEarly()
     {
         // The signal is sent to the loop thread itself (tgkill) while it is blocked in epoll, so epoll_wait really
         // returns EINTR. The signal source is disabled: the signal makes no event, so only the timer may end the wait.

@@ -3,7 +3,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class PlatformTests
 {
     [Fact]
-    public void Another_operating_system_gets_PlatformNotSupportedException_naming_it()
+    public void EventLoop_OnAnotherOperatingSystem_ThrowsPlatformNotSupportedNamingIt()
     {
         var error = Assert.Throws<PlatformNotSupportedException>(() => LoopPlatform.ThrowIfUnsupported(isLinux: false));
 
@@ -12,7 +12,7 @@ public class PlatformTests
     }
 
     [Fact]
-    public void The_library_is_not_marked_Linux_only_so_its_users_get_no_CA1416()
+    public void Assembly_PlatformAttributes_GiveUsersNoCa1416()
     {
         var marks = typeof(EventLoop).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.SupportedOSPlatformAttribute), inherit: false);
 

@@ -8,7 +8,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class SmokeTests
 {
     [Fact]
-    public void Ping_timer_channel_fd_deliver()
+    public void Sources_PingTimerChannelAndFd_Deliver()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -62,7 +62,7 @@ public class SmokeTests
     }
 
     [Fact]
-    public void Rx_operators_run_on_the_virtual_clock()
+    public void RxOperators_VirtualClock_RunDeterministically()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var values = new List<long>();

@@ -7,7 +7,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class SpinBeforeWaitTests
 {
     [Fact]
-    public void Negative_is_rejected_and_the_loop_stays_usable()
+    public void SpinBeforeWait_Negative_IsRejectedAndTheLoopStaysUsable()
     {
         using var loop = new EventLoop();
         Assert.Throws<ArgumentOutOfRangeException>(() => loop.SpinBeforeWait = TimeSpan.FromTicks(-1));
@@ -18,7 +18,7 @@ public class SpinBeforeWaitTests
     [InlineData(0)]
     [InlineData(20)]
     [InlineData(5000)]
-    public void Spinning_or_not_a_timeout_is_honoured_and_a_cross_thread_ping_wakes_the_wait(int spinMicroseconds)
+    public void SpinBeforeWait_SpinningOrNot_HonoursTimeoutsAndWakesOnACrossThreadPing(int spinMicroseconds)
     {
         using var loop = new EventLoop { SpinBeforeWait = TimeSpan.FromMicroseconds(spinMicroseconds) };
         var (ping, pings) = loop.Ping();

@@ -11,10 +11,11 @@ namespace Calloop.Rx.Tests.Loop;
 public class TeardownTests
 {
     [Fact]
-    public void Dispose_racing_a_dispatch_on_another_thread_never_skips_teardown()
+    public void Dispose_RacingADispatchOnAnotherThread_NeverSkipsTeardown()
     {
         // Dispose on this thread while another loops on Dispatch(Zero): whoever holds the dispatch role last must
-        // tear down. Before the fix a few trials in thousands lost the teardown (no OnCompleted, fds open, Sent after).
+        // tear down. A wrong hand-over loses it in a few trials in thousands (no OnCompleted, fds open, Sent after),
+        // hence the many trials.
         var deadline = DateTime.UtcNow.AddSeconds(2.5);
         int trials = 0;
         while (trials < 8000 && DateTime.UtcNow < deadline)
@@ -53,17 +54,17 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Unsubscribing_from_a_custom_source_whose_unregister_throws_still_unregisters_it()
+    public void Unsubscribe_CustomUnregisterThrows_StillUnregisters()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
-        var custom = new ThrowingUnregisterSource(pipe.Second);
+        var custom = new FdEventSource(pipe.Second) { UnregisterFailure = new InvalidOperationException("Unregister failed on purpose.") };
         LoopSource<int> source = loop.Insert(custom);
         IDisposable subscription = source.Subscribe(_ => { });
 
         var error = Assert.Throws<InvalidOperationException>(subscription.Dispose);
 
-        Assert.Same(custom.Thrown, error);
+        Assert.Same(custom.UnregisterFailure, error);
         Assert.False(source.IsActive);
         subscription.Dispose();
         IDisposable again = source.Subscribe(_ => { });
@@ -73,11 +74,11 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Dispose_completes_every_subscriber_and_closes_every_fd_when_a_custom_unregister_throws()
+    public void Dispose_CustomUnregisterThrows_CompletesEverySubscriberAndClosesEveryFd()
     {
         var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
-        var custom = new ThrowingUnregisterSource(pipe.Second);
+        var custom = new FdEventSource(pipe.Second) { UnregisterFailure = new InvalidOperationException("Unregister failed on purpose.") };
         var customObserver = new ContractObserver<int>(loop);
         var pingObserver = new ContractObserver<Unit>(loop);
         var timerObserver = new ContractObserver<DateTimeOffset>(loop);
@@ -88,7 +89,7 @@ public class TeardownTests
 
         var error = Assert.Throws<AggregateException>(loop.Dispose);
 
-        Assert.Contains(custom.Thrown, error.InnerExceptions);
+        Assert.Contains(custom.UnregisterFailure, error.InnerExceptions);
         Assert.True(customObserver.Completed);
         Assert.True(pingObserver.Completed);
         Assert.True(timerObserver.Completed);
@@ -98,7 +99,7 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Dispose_delivers_the_OnCompleted_owed_by_a_Remove_from_outside_the_loop()
+    public void Dispose_AfterARemoveFromOutsideTheLoop_DeliversTheOwedOnCompleted()
     {
         var loop = new EventLoop();
         var (_, pings) = loop.Ping();
@@ -113,7 +114,7 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Dispose_delivers_the_end_owed_to_a_late_subscriber_of_an_ended_source()
+    public void Dispose_LateSubscriberOfAnEndedSource_DeliversTheOwedEnd()
     {
         var loop = new EventLoop(LoopClock.Virtual(DateTimeOffset.UnixEpoch));
         TimerSource timer = loop.Timer(TimeSpan.FromSeconds(1));
@@ -130,7 +131,7 @@ public class TeardownTests
     }
 
     [Fact]
-    public void Observers_completed_by_disposal_see_the_loops_fds_closed()
+    public void Dispose_CompletingObservers_SeeTheLoopsFdsClosed()
     {
         var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -146,23 +147,5 @@ public class TeardownTests
 
         Assert.Equal(1, completions);
         Assert.True(epollClosed, "OnCompleted ran while the loop's epoll fd was still open");
-    }
-
-    /// <summary>A user's custom source whose <c>Unregister</c> throws after removing its fd.</summary>
-    private sealed class ThrowingUnregisterSource(int fd) : IEventSource<int>
-    {
-        public InvalidOperationException Thrown { get; } = new("Unregister failed on purpose.");
-
-        public void Register(Poller poller, TokenFactory tokens) => poller.Register(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Reregister(Poller poller, TokenFactory tokens) => poller.Reregister(fd, Interest.Read, TriggerMode.Level, tokens.Next());
-
-        public void Unregister(Poller poller)
-        {
-            poller.Unregister(fd);
-            throw Thrown;
-        }
-
-        public PostAction ProcessEvents(Readiness readiness, Token token, Action<int> emit) => PostAction.Continue;
     }
 }

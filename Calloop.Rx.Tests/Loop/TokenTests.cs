@@ -2,11 +2,13 @@ using Calloop.Rx.Tests.Infrastructure;
 
 namespace Calloop.Rx.Tests.Loop;
 
-/// <summary>The counterpart of calloop's <c>src/token.rs</c> test (inventory §2.11).</summary>
+/// <summary>
+/// The counterpart of calloop's <c>src/token.rs</c> test, <c>overflow_subid</c>.
+/// </summary>
 public class TokenTests
 {
     [Fact]
-    public void overflow_subid()
+    public void Token_PastTheLastSubId_RefusesTheRegistration()
     {
         // calloop panics past sub-id 65,535; here the 65,537th token of one registration throws, which reaches the
         // subscriber as OnError (the registration is refused) instead of aborting the process.

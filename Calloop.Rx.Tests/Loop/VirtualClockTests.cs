@@ -14,11 +14,11 @@ namespace Calloop.Rx.Tests.Loop;
 /// </summary>
 public class VirtualClockTests
 {
-    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static EventLoop VirtualLoop() => new(LoopClock.Virtual(T0));
+    private static EventLoop VirtualLoop() => new(LoopClock.Virtual(s_start));
 
-    private static DateTimeOffset At(double ms) => T0 + TimeSpan.FromMilliseconds(ms);
+    private static DateTimeOffset At(double ms) => s_start + TimeSpan.FromMilliseconds(ms);
 
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
 
@@ -114,7 +114,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void FdsPingsAndChannelsStayReal()
+    public void VirtualClock_FdsPingsAndChannels_StayReal()
     {
         using var loop = VirtualLoop();
         var (ping, pings) = loop.Ping();
@@ -140,7 +140,7 @@ public class VirtualClockTests
 
             // Real events arrive through ordinary (real-time) waits; the virtual clock does not move.
             loop.DispatchUntil(() => pingObserver.Values.Count == 1 && messageObserver.Values.Count == 1 && fdObserver.Values.Count == 1);
-            Assert.Equal(T0, loop.Now);
+            Assert.Equal(s_start, loop.Now);
             Assert.Equal(["hello"], messageObserver.Values);
             Assert.True(fdObserver.Values[0].Readable);
 
@@ -150,7 +150,7 @@ public class VirtualClockTests
             messages.Subscribe(second);
             sender.Send("again");
             loop.AdvanceBy(Ms(10));
-            Assert.Equal([T0], seenAt);
+            Assert.Equal([s_start], seenAt);
 
             fdObserver.AssertClean();
             second.AssertClean();
@@ -170,7 +170,7 @@ public class VirtualClockTests
     {
         using var loop = VirtualLoop();
         var (ping, pings) = loop.Ping();
-        var observer = new ContractObserver<Unit>(loop, _ => Assert.Equal(T0, loop.Now));
+        var observer = new ContractObserver<Unit>(loop, _ => Assert.Equal(s_start, loop.Now));
         pings.Subscribe(observer);
         ping.Send();
         loop.AdvanceBy(Ms(5));
@@ -261,7 +261,7 @@ public class VirtualClockTests
         // Neither polling nor a real wait moves the virtual clock or fires the 1 ms timer.
         loop.Dispatch(TimeSpan.Zero);
         loop.Dispatch(Ms(20));
-        Assert.Equal(T0, loop.Now);
+        Assert.Equal(s_start, loop.Now);
         Assert.Empty(timer.Values);
 
         loop.AdvanceBy(Ms(1));
@@ -312,7 +312,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void LoopTestScheduler_OnALoopAlreadyAdvanced_StartsWhereTheLoopIs_AndLeavesTheLoopToItsOwner()
+    public void LoopTestScheduler_OnAnAdvancedLoop_StartsWhereTheLoopIsAndLeavesItToItsOwner()
     {
         var loop = VirtualLoop();
         loop.AdvanceBy(Ms(5));
@@ -335,7 +335,7 @@ public class VirtualClockTests
     [Fact]
     public void AdvanceUntilIdle_RunsEverything_AndLeavesTheClockAtTheLastDeadline()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var log = new List<(string, DateTimeOffset)>();
         var (ping, pings) = loop.Ping();
         pings.Subscribe(_ => log.Add(("ping", loop.Now)));
@@ -345,14 +345,14 @@ public class VirtualClockTests
             ping.Send();
             loop.Scheduler.Schedule(TimeSpan.FromHours(1), () => log.Add(("an hour later", loop.Now)));
         });
-        Assert.Equal(T0 + TimeSpan.FromSeconds(1), loop.NextDeadline);
+        Assert.Equal(s_start + TimeSpan.FromSeconds(1), loop.NextDeadline);
 
         loop.AdvanceUntilIdle();
 
         Assert.Equal(
-            [("one second", T0.AddSeconds(1)), ("ping", T0.AddMinutes(5)), ("an hour later", T0.AddMinutes(65))],
+            [("one second", s_start.AddSeconds(1)), ("ping", s_start.AddMinutes(5)), ("an hour later", s_start.AddMinutes(65))],
             log);
-        Assert.Equal(T0.AddMinutes(65), loop.Now);
+        Assert.Equal(s_start.AddMinutes(65), loop.Now);
         Assert.Null(loop.NextDeadline);
     }
 
@@ -368,7 +368,7 @@ public class VirtualClockTests
         loop.AdvanceUntilIdle();
 
         Assert.False(ran);
-        Assert.Equal(T0, loop.Now);
+        Assert.Equal(s_start, loop.Now);
         Assert.Null(loop.NextDeadline);
     }
 
@@ -396,14 +396,14 @@ public class VirtualClockTests
     {
         using var loop = VirtualLoop();
         loop.AdvanceBy(TimeSpan.FromDays(3));
-        Assert.Equal(T0, loop.VirtualStart);
+        Assert.Equal(s_start, loop.VirtualStart);
 
         using var epoch = new EventLoop(LoopClock.Virtual());
         Assert.Equal(DateTimeOffset.UnixEpoch, epoch.VirtualStart);
     }
 
     [Fact]
-    public void NextDeadline_IsNowForImmediateWork_TheEarliestTimerOtherwise_AndNullWhenNothingIsScheduled()
+    public void NextDeadline_ForEachState_IsNowTheEarliestTimerOrNull()
     {
         using var loop = VirtualLoop();
         Assert.Null(loop.NextDeadline);
@@ -428,7 +428,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void Sleep_InsideAnItem_MovesTheClock_AndWhatFellDueRunsAfterTheItem_InDeadlineOrder()
+    public void Sleep_InsideAnItem_MovesTheClockAndWhatFellDueRunsAfterItInDeadlineOrder()
     {
         using var loop = VirtualLoop();
         var log = new List<(string, DateTimeOffset)>();
@@ -456,7 +456,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void Sleep_OutsideADispatch_MovesTheClockWithoutRunningAnything_AndTheNextAdvanceCatchesUp()
+    public void Sleep_OutsideADispatch_MovesTheClockAndTheNextAdvanceCatchesUp()
     {
         using var loop = VirtualLoop();
         var log = new List<(string, DateTimeOffset)>();
@@ -474,7 +474,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public async Task Sleep_WhileAnotherThreadDispatches_Throws_AndLeavesTheClock()
+    public async Task Sleep_WhileAnotherThreadDispatches_ThrowsAndLeavesTheClock()
     {
         using var loop = VirtualLoop();
         using var entered = new ManualResetEventSlim();
@@ -489,7 +489,7 @@ public class VirtualClockTests
         {
             Assert.True(entered.Wait(TimeSpan.FromSeconds(5)));
             Assert.Throws<InvalidOperationException>(() => loop.Sleep(Ms(10)));
-            Assert.Equal(T0, loop.Now);
+            Assert.Equal(s_start, loop.Now);
         }
         finally
         {
@@ -522,7 +522,7 @@ public class VirtualClockTests
         int values = 0;
         IDisposable subscription = Observable.Return(1, loop.Scheduler).Repeat().Subscribe(_ => values++);
 
-        AssertStuckAt(loop, T0, 100_000, loop.AdvanceUntilIdle);
+        AssertStuckAt(loop, s_start, 100_000, loop.AdvanceUntilIdle);
 
         Assert.True(values > 10_000, $"{values} values");
         subscription.Dispose();
@@ -530,7 +530,7 @@ public class VirtualClockTests
     }
 
     [Fact]
-    public void SelfReschedulingAction_AdvanceTo_ThrowsNamingTheInstantAndTheLimit_AndTheLoopStaysUsable()
+    public void AdvanceTo_SelfReschedulingAction_ThrowsNamingTheInstantAndTheLimit()
     {
         using var loop = VirtualLoop();
         loop.MaxStepsPerInstant = 1_000;
@@ -581,7 +581,7 @@ public class VirtualClockTests
         {
             loop.Scheduler.Schedule(TimeSpan.FromTicks(1), () => log.Add(("one tick", loop.Now)));
             loop.Scheduler.Schedule(() => log.Add(("immediate", loop.Now)));
-            loop.Scheduler.Schedule(T0, () => log.Add(("past", loop.Now)));
+            loop.Scheduler.Schedule(s_start, () => log.Add(("past", loop.Now)));
         });
 
         loop.AdvanceBy(Ms(2));

@@ -10,7 +10,7 @@ namespace Calloop.Rx.Tests.Loop;
 public class WakeTimerTests
 {
     [Fact]
-    public void An_unbounded_dispatch_is_not_ended_by_the_wake_timer_of_an_earlier_bounded_one()
+    public void Dispatch_UnboundedAfterABoundedOne_IsNotEndedByItsWakeTimer()
     {
         using var loop = new EventLoop { SpinBeforeWait = TimeSpan.Zero };
         using var pipe = FdPair.Pipe();

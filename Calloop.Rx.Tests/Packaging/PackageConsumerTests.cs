@@ -18,7 +18,7 @@ public class PackageConsumerTests
     private static readonly string[] s_packages = ["Calloop.Rx", "Calloop.Rx.ZeroMQ", "Calloop.Rx.Testing"];
 
     [Fact]
-    public void The_three_packages_restore_into_a_consumer_that_builds_with_zero_warnings_and_runs()
+    public void Packages_RestoredByAConsumer_BuildWithZeroWarningsAndRun()
     {
         string repository = Repository.Root;
         using var work = new TempDirectory();

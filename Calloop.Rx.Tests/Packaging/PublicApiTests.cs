@@ -20,7 +20,7 @@ public class PublicApiTests
 
     [Theory]
     [MemberData(nameof(Packages))]
-    public void Every_public_type_is_recorded_and_every_recorded_type_exists(string package, string assemblyPath)
+    public void PublicApi_EveryPublicType_IsRecordedAndExists(string package, string assemblyPath)
     {
         string[] recorded = RecordedApi(package);
         HashSet<string> recordedTypes = [.. recorded.Select(TypeOf).OfType<string>()];
@@ -32,7 +32,7 @@ public class PublicApiTests
 
     [Theory]
     [MemberData(nameof(Packages))]
-    public void The_record_starts_nullable_aware_and_is_checked_by_the_build(string package, string assemblyPath)
+    public void PublicApi_Record_IsNullableAwareAndCheckedByTheBuild(string package, string assemblyPath)
     {
         Assert.True(File.Exists(assemblyPath));
         foreach (string file in new[] { "PublicAPI.Shipped.txt", "PublicAPI.Unshipped.txt" })

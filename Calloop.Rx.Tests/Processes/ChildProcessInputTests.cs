@@ -10,7 +10,7 @@ public class ChildProcessInputTests
     private const int Chunk = 64 * 1024;
 
     [Fact]
-    public void StandardInput_ChildNotReading_TrySendReportsFull_SendAsyncCompletesOnceItReads_AllArriveInOrder()
+    public void StandardInput_ChildNotReading_FullUntilItReadsThenAllArriveInOrder()
     {
         using var loop = new EventLoop();
         var options = new ProcessStartOptions("/bin/cat") { StandardInput = ProcessStdio.Pipe };

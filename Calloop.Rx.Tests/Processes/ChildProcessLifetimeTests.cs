@@ -14,7 +14,7 @@ public class ChildProcessLifetimeTests
     private const int SigKill = 9;
 
     [Fact]
-    public void TwoHundredConcurrentChildren_AllReportedWithTheirCodes_AllReaped_NoFdLeft()
+    public void StartProcess_TwoHundredConcurrentChildren_AllReportedAndReapedWithNoFdLeft()
     {
         const int Count = 200;
         HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
@@ -60,7 +60,7 @@ public class ChildProcessLifetimeTests
     }
 
     [Fact]
-    public void DisposeHandle_RunningChild_KillsIt_ExitStillDeliveredOnce_ReapedAndPipesClosed()
+    public void DisposeHandle_RunningChild_KillsItDeliversTheExitOnceReapsAndClosesPipes()
     {
         using var loop = new EventLoop();
         HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
@@ -98,7 +98,7 @@ public class ChildProcessLifetimeTests
     }
 
     [Fact]
-    public void RemoveExited_RunningChild_KillsAndReapsItAtOnce_SubscribersComplete()
+    public void RemoveExited_RunningChild_KillsAndReapsItAtOnceAndSubscribersComplete()
     {
         using var loop = new EventLoop();
         using ChildProcess child = loop.StartProcess("/bin/sleep", "30");
@@ -114,7 +114,7 @@ public class ChildProcessLifetimeTests
     }
 
     [Fact]
-    public async Task DisposeHandle_FromAnotherThreadWhileTheLoopReadsAndWrites_EndsEachChildBySigkill_NoFdLeft_NoZombie()
+    public async Task DisposeHandle_FromAnotherThreadDuringIo_EndsEachChildBySigkillLeavingNoFdNorZombie()
     {
         // The loop thread reads yes's output and pumps cat's input while the test thread disposes the handles: the
         // pipes close under the loop's feet (a read or write holds the fd, so a reused number is never touched).
@@ -174,7 +174,7 @@ public class ChildProcessLifetimeTests
     }
 
     [Fact]
-    public void LoopDispose_RunningChildren_KilledAndReaped_SourcesComplete_NoFdLeft()
+    public void LoopDispose_RunningChildren_KillsReapsAndCompletesLeavingNoFd()
     {
         HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
         var loop = new EventLoop();
@@ -215,7 +215,7 @@ public class ChildProcessLifetimeTests
     }
 
     [Fact]
-    public void Churn_StartReadKillDispose_FdCountUnchanged_NoZombie()
+    public void StartProcess_ChurnOfStartReadKillDispose_LeavesNoFdNorZombie()
     {
         HashSet<int> before = ChildProbe.OpenFdsAfterWarmUp();
         var pids = new List<int>();

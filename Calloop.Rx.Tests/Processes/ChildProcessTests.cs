@@ -15,7 +15,7 @@ public class ChildProcessTests
     private const int Enoent = 2;
 
     [Fact]
-    public void StartProcess_ChildExits_DeliversItsExitCodeOnceThenCompletes_AndReapsIt()
+    public void StartProcess_ChildExits_DeliversItsExitCodeOnceCompletesAndReapsIt()
     {
         using var loop = new EventLoop();
         using ChildProcess child = loop.StartProcess("/bin/sh", "-c", "exit 3");
@@ -137,7 +137,7 @@ public class ChildProcessTests
     }
 
     [Fact]
-    public void StandardOutput_Disabled_NothingIsReadAndTheChildBlocksInItsWrite_EnableDeliversItAll()
+    public void StandardOutput_Disabled_ChildBlocksInItsWriteUntilEnableDeliversItAll()
     {
         // Nothing buffers the output without bound: while the source is disabled the pipe fills and the child waits.
         const int Size = 1_000_000;
@@ -228,7 +228,7 @@ public class ChildProcessTests
     }
 
     [Fact]
-    public void StartProcess_NonexistentExecutable_ThrowsLoopExceptionWithEnoentAndThePath_LoopStillWorks()
+    public void StartProcess_NonexistentExecutable_ThrowsEnoentWithThePathAndTheLoopGoesOn()
     {
         using var loop = new EventLoop();
 
@@ -244,7 +244,7 @@ public class ChildProcessTests
     }
 
     [Fact]
-    public void StartProcess_MissingWorkingDirectory_ThrowsLoopExceptionNamingIt_LoopStillWorks()
+    public void StartProcess_MissingWorkingDirectory_ThrowsNamingItAndTheLoopGoesOn()
     {
         using var loop = new EventLoop();
         var options = new ProcessStartOptions("/bin/true") { WorkingDirectory = "/nonexistent/calloop-no-such-dir" };
@@ -267,7 +267,7 @@ public class ChildProcessTests
     }
 
     [Fact]
-    public void Lines_PartialLineAndSplitCharacterAcrossReads_AreJoined_LastLineWithoutNewlineDelivered()
+    public void Lines_SplitAcrossReads_AreJoinedAndALastLineWithoutNewlineIsDelivered()
     {
         // The child stops mid-line and mid-character (é is C3 A9 in UTF-8) until it reads a line, so the loop
         // certainly reads the two halves separately.

@@ -114,7 +114,7 @@ public class ProcessExitTests
     }
 
     [Fact]
-    public void WatchProcess_ProcessThatIsNotOurChild_ThrowsLoopExceptionWithEchildAndThePid_LoopStillWorks()
+    public void WatchProcess_NotOurChild_ThrowsEchildWithThePidAndTheLoopGoesOn()
     {
         // This very process is no child of itself: its exit status is for its parent to read.
         using var loop = new EventLoop();

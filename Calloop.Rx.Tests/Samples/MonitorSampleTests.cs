@@ -23,7 +23,7 @@ public sealed class MonitorSampleTests : IDisposable
     private Thread? _paneReader;
 
     [Fact]
-    public void Monitor_ListsTheSources_UpdatesTheirFigures_DisablesTheSelectedOne_AndQuitsRestoringTheTerminal()
+    public void Monitor_DrivenThroughTmux_ListsUpdatesDisablesAndQuitsRestoringTheTerminal()
     {
         // A shell reports the sample's exit status in the pane: tmux's own #{pane_dead_status} is sometimes still
         // empty seconds after the pane died (the child left unreaped). The pane stays after the exit to be read.

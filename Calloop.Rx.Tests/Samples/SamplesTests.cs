@@ -15,7 +15,7 @@ namespace Calloop.Rx.Tests.Samples;
 public class SamplesTests
 {
     [Fact]
-    public void Program_without_a_name_lists_the_samples()
+    public void Program_WithoutAName_ListsTheSamples()
     {
         var output = new StringWriter();
         Assert.Equal(0, Program.Run([], output));
@@ -26,7 +26,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Program_with_an_unknown_name_lists_the_samples_and_exits_2()
+    public void Program_WithAnUnknownName_ListsTheSamplesAndExits2()
     {
         var output = new StringWriter();
         Assert.Equal(2, Program.Run(["no-such-sample"], output));
@@ -35,7 +35,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Counters_self_test_reads_the_loops_figures_from_the_Calloop_Rx_meter()
+    public void Counters_SelfTest_ReadsTheLoopsFiguresFromTheMeter()
     {
         var output = new StringWriter();
         Assert.Equal(0, Program.Run(["counters", "--self-test"], output));
@@ -47,7 +47,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Lines_prints_whole_lines_split_across_reads_and_ends_with_the_stream()
+    public void Lines_SplitAcrossReads_PrintsWholeLinesAndEndsWithTheStream()
     {
         var output = new StringWriter();
         Assert.Equal(0, Program.Run(["lines"], output));
@@ -57,7 +57,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Timer_prints_its_deadline_and_stops_the_loop()
+    public void TimerSample_Run_PrintsItsDeadlineAndStopsTheLoop()
     {
         var output = new StringWriter();
         DateTimeOffset before = DateTimeOffset.UtcNow;
@@ -72,14 +72,14 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Timer_rejects_a_bad_delay()
+    public void TimerSample_BadDelay_IsRejected()
     {
         var output = new StringWriter();
         Assert.Equal(2, Program.Run(["timer", "soon"], output));
     }
 
     [Fact]
-    public void Channel_delivers_every_message_and_stops_when_every_sender_is_disposed()
+    public void ChannelSample_Run_DeliversEveryMessageAndStopsWhenSendersAreGone()
     {
         var output = new StringWriter();
         Assert.Equal(0, Program.Run(["channel"], output));
@@ -103,7 +103,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Signals_self_test_ends_cleanly_on_SIGTERM()
+    public void Signals_SelfTest_EndsCleanlyOnSigterm()
     {
         var output = new StringWriter();
         Assert.Equal(0, Program.Run(["signals", "--self-test"], output));
@@ -114,7 +114,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Watch_self_test_sees_each_change_in_a_new_subdirectory_and_ends()
+    public void Watch_SelfTest_SeesEachChangeInANewSubdirectoryAndEnds()
     {
         var output = new StringWriter();
         Assert.Equal(0, Program.Run(["watch", "--self-test"], output));
@@ -127,7 +127,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Run_prints_the_output_lines_then_the_exit_status_and_returns_the_exit_code()
+    public void RunSample_Command_PrintsOutputThenExitStatusAndReturnsTheCode()
     {
         var output = new StringWriter();
         Assert.Equal(3, Program.Run(["run", "/bin/sh", "-c", "echo one; echo two; echo oops >&2; printf 'no newline'; exit 3"], output));
@@ -142,7 +142,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Run_of_a_killed_command_reports_the_signal_and_of_a_missing_one_the_error()
+    public void RunSample_KilledOrMissingCommand_ReportsTheSignalOrTheError()
     {
         var killed = new StringWriter();
         Assert.Equal(128 + 9, Program.Run(["run", "sh", "-c", "kill -KILL $$"], killed));
@@ -156,7 +156,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Watch_of_a_missing_path_reports_the_error_and_exits_1()
+    public void Watch_MissingPath_ReportsTheErrorAndExits1()
     {
         var output = new StringWriter();
         Assert.Equal(1, Program.Run(["watch", "/no/such/calloop/path"], output));
@@ -166,7 +166,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public async Task Watch_beyond_the_inotify_watch_limit_reports_ENOSPC_and_exits_1()
+    public async Task Watch_BeyondTheInotifyWatchLimit_ReportsEnospcAndExits1()
     {
         // A user namespace of its own (unshare -U -r), whose watch limit its root may lower without touching the
         // machine's: two watches allowed, and a tree of three directories needs three.
@@ -201,7 +201,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Echo_self_test_passes_and_closes_every_fd()
+    public void Echo_SelfTest_PassesAndClosesEveryFd()
     {
         // The first run loads what the runtime keeps for good (sockets' own fds, if any); the second must leave none behind.
         Assert.Equal(0, Program.Run(["echo", "--self-test"], new StringWriter()));
@@ -218,7 +218,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Echo_stops_cleanly_on_SIGINT()
+    public void Echo_Sigint_StopsCleanly()
     {
         var output = new LineSignallingWriter("echo server listening");
         int exitCode = -1;
@@ -234,7 +234,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Async_runs_the_friendly_and_aloof_exchange()
+    public void AsyncSample_Run_ExchangesFriendlyAndAloofMessages()
     {
         var output = new StringWriter();
         Assert.Equal(0, Program.Run(["async"], output));
@@ -245,7 +245,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void AdaptIo_reads_what_the_other_end_wrote()
+    public void AdaptIo_Run_ReadsWhatTheOtherEndWrote()
     {
         var output = new StringWriter();
         Assert.Equal(0, Program.Run(["adapt-io"], output));
@@ -253,7 +253,7 @@ public class SamplesTests
     }
 
     [Fact]
-    public void Echo_rejects_a_bad_port()
+    public void Echo_BadPort_IsRejected()
     {
         var output = new StringWriter();
         Assert.Equal(2, Program.Run(["echo", "70000"], output));

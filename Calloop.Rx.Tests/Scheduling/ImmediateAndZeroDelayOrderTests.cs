@@ -10,9 +10,9 @@ namespace Calloop.Rx.Tests.Scheduling;
 /// </summary>
 public class ImmediateAndZeroDelayOrderTests
 {
-    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static EventLoop NewLoop(bool isVirtual) => isVirtual ? new(LoopClock.Virtual(T0)) : new();
+    private static EventLoop NewLoop(bool isVirtual) => isVirtual ? new(LoopClock.Virtual(s_start)) : new();
 
     /// <summary>Runs the loop until <paramref name="count"/> entries are logged: every step on the virtual clock, bounded dispatches on the real one.</summary>
     private static void RunUntilLogged(EventLoop loop, List<string> log, int count)

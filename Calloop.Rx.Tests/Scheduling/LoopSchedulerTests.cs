@@ -17,9 +17,9 @@ namespace Calloop.Rx.Tests.Scheduling;
 /// </summary>
 public class LoopSchedulerTests
 {
-    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static EventLoop VirtualLoop() => new(LoopClock.Virtual(T0));
+    private static EventLoop VirtualLoop() => new(LoopClock.Virtual(s_start));
 
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
 
@@ -32,7 +32,7 @@ public class LoopSchedulerTests
         LoopScheduler s = loop.Scheduler;
         Assert.Throws<ArgumentNullException>(() => s.Schedule(42, (Func<IScheduler, int, IDisposable>)null!));
         Assert.Throws<ArgumentNullException>(() => s.Schedule(42, Ms(1), (Func<IScheduler, int, IDisposable>)null!));
-        Assert.Throws<ArgumentNullException>(() => s.Schedule(42, T0, (Func<IScheduler, int, IDisposable>)null!));
+        Assert.Throws<ArgumentNullException>(() => s.Schedule(42, s_start, (Func<IScheduler, int, IDisposable>)null!));
         Assert.Throws<ArgumentNullException>(() => s.SchedulePeriodic(42, Ms(1), (Func<int, int>)null!));
         Assert.Throws<ArgumentOutOfRangeException>(() => s.SchedulePeriodic(42, Ms(-1), x => x));
     }
@@ -46,9 +46,9 @@ public class LoopSchedulerTests
         }
 
         using var loop = VirtualLoop();
-        Assert.Equal(T0, loop.Scheduler.Now);
+        Assert.Equal(s_start, loop.Scheduler.Now);
         loop.AdvanceBy(TimeSpan.FromMinutes(3));
-        Assert.Equal(T0.AddMinutes(3), loop.Scheduler.Now);
+        Assert.Equal(s_start.AddMinutes(3), loop.Scheduler.Now);
         Assert.Equal(loop.Now, loop.Scheduler.Now);
     }
 
@@ -84,7 +84,7 @@ public class LoopSchedulerTests
     public void EventLoop_DisposeWithInFlightActions_FromInsideTheDrain()
     {
         // ObserveOn's drain re-schedules itself after each element; here the loop is disposed inside that drain, so
-        // the re-schedule meets a disposed loop. As in Rx's EventLoopScheduler (dotnet/reactive #969), that is the
+        // the re-schedule meets a disposed loop. As in Rx's EventLoopScheduler, that is the
         // end of the pending work, not an error coming out of Dispatch.
         var loop = new EventLoop();
         var values = new List<int>();
@@ -192,7 +192,7 @@ public class LoopSchedulerTests
         Assert.Equal([0, 1], results);
         Assert.Equal(2, disposedExceptions);
         Assert.Throws<ObjectDisposedException>(() => loop.Scheduler.Schedule(TimeSpan.FromSeconds(1), () => { }));
-        Assert.Throws<ObjectDisposedException>(() => loop.Scheduler.Schedule(T0, () => { }));
+        Assert.Throws<ObjectDisposedException>(() => loop.Scheduler.Schedule(s_start, () => { }));
         Assert.Throws<ObjectDisposedException>(() => loop.Scheduler.SchedulePeriodic(TimeSpan.FromSeconds(1), () => { }));
     }
 
@@ -204,7 +204,7 @@ public class LoopSchedulerTests
         loop.Scheduler.Schedule(Ms(100), () => results.Add((2, loop.Now)));
         loop.Scheduler.Schedule(Ms(50), () => results.Add((1, loop.Now)));
         loop.AdvanceBy(Ms(200));
-        Assert.Equal([(1, T0 + Ms(50)), (2, T0 + Ms(100))], results);
+        Assert.Equal([(1, s_start + Ms(50)), (2, s_start + Ms(100))], results);
     }
 
     [Fact]
@@ -260,7 +260,7 @@ public class LoopSchedulerTests
         loop.AdvanceBy(Ms(500));
 
         // The immediate item runs at the time it was scheduled, before the clock moves to the next deadline.
-        Assert.Equal([(0, T0 + start), (4, T0 + start), (1, T0 + start + Ms(50)), (2, T0 + start + Ms(100))], results);
+        Assert.Equal([(0, s_start + start), (4, s_start + start), (1, s_start + start + Ms(50)), (2, s_start + start + Ms(100))], results);
     }
 
     [Fact]
@@ -292,7 +292,7 @@ public class LoopSchedulerTests
         loop.AdvanceBy(Ms(199.9999));
         Assert.Null(ranAt);
         loop.AdvanceBy(Ms(1));
-        Assert.Equal(T0 + Ms(200), ranAt);
+        Assert.Equal(s_start + Ms(200), ranAt);
     }
 
     [Fact]
@@ -323,7 +323,7 @@ public class LoopSchedulerTests
         loop.AdvanceBy(Ms(399));
         Assert.Null(innerAt);
         loop.AdvanceBy(Ms(1));
-        Assert.Equal(T0 + Ms(400), innerAt);
+        Assert.Equal(s_start + Ms(400), innerAt);
     }
 
     [Fact]
@@ -388,7 +388,7 @@ public class LoopSchedulerTests
             int n = i;
             loop.Scheduler.Schedule(Ms(100), () =>
             {
-                Assert.Equal(T0 + Ms(100), loop.Now);
+                Assert.Equal(s_start + Ms(100), loop.Now);
                 order.Add(n);
             });
         }
@@ -426,7 +426,7 @@ public class LoopSchedulerTests
         }
 
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
-        Assert.Equal(Enumerable.Range(0, 1000).Select(i => (i, T0 + Ms(i))), ran);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => (i, s_start + Ms(i))), ran);
     }
 
     [Fact]
@@ -436,7 +436,7 @@ public class LoopSchedulerTests
         var ticks = new List<DateTimeOffset>();
         IDisposable periodic = loop.Scheduler.SchedulePeriodic(Ms(25), () => ticks.Add(loop.Now));
         loop.AdvanceBy(Ms(250));
-        Assert.Equal(Enumerable.Range(1, 10).Select(i => T0 + Ms(25 * i)), ticks);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => s_start + Ms(25 * i)), ticks);
         periodic.Dispose();
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
         Assert.Equal(10, ticks.Count);
@@ -579,7 +579,7 @@ public class LoopSchedulerTests
             }
         });
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
-        Assert.Equal(Enumerable.Range(1, 10).Select(i => T0 + Ms(10 * i)), times);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => s_start + Ms(10 * i)), times);
     }
 
     [Fact]
@@ -587,7 +587,7 @@ public class LoopSchedulerTests
     {
         using var loop = VirtualLoop();
         var times = new List<DateTimeOffset>();
-        loop.Scheduler.Schedule(T0 + Ms(5), self =>
+        loop.Scheduler.Schedule(s_start + Ms(5), self =>
         {
             times.Add(loop.Now);
             if (times.Count < 3)
@@ -596,7 +596,7 @@ public class LoopSchedulerTests
             }
         });
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
-        Assert.Equal([T0 + Ms(5), T0 + Ms(10), T0 + Ms(15)], times);
+        Assert.Equal([s_start + Ms(5), s_start + Ms(10), s_start + Ms(15)], times);
     }
 
     [Fact]
@@ -732,10 +732,10 @@ public class LoopSchedulerTests
     {
         using var loop = VirtualLoop();
         var order = new List<int>();
-        loop.Scheduler.Schedule(T0 + Ms(100), () => order.Add(1));
+        loop.Scheduler.Schedule(s_start + Ms(100), () => order.Add(1));
         loop.Scheduler.Schedule(Ms(100), () => order.Add(2));
-        loop.Scheduler.Schedule(T0 + Ms(100), () => order.Add(3));
-        loop.Scheduler.Schedule(T0 + Ms(50), () => order.Add(0));
+        loop.Scheduler.Schedule(s_start + Ms(100), () => order.Add(3));
+        loop.Scheduler.Schedule(s_start + Ms(50), () => order.Add(0));
         loop.AdvanceBy(Ms(100));
         Assert.Equal([0, 1, 2, 3], order);
     }
@@ -745,14 +745,14 @@ public class LoopSchedulerTests
     {
         using var loop = VirtualLoop();
         var ran = new List<(int, DateTimeOffset)>();
-        IDisposable later = loop.Scheduler.Schedule(T0 + TimeSpan.FromSeconds(2), () => ran.Add((2, loop.Now)));
-        loop.Scheduler.Schedule(T0 + TimeSpan.FromSeconds(1), () =>
+        IDisposable later = loop.Scheduler.Schedule(s_start + TimeSpan.FromSeconds(2), () => ran.Add((2, loop.Now)));
+        loop.Scheduler.Schedule(s_start + TimeSpan.FromSeconds(1), () =>
         {
             ran.Add((1, loop.Now));
             later.Dispose();
         });
         loop.AdvanceBy(TimeSpan.FromSeconds(5));
-        Assert.Equal([(1, T0 + TimeSpan.FromSeconds(1))], ran);
+        Assert.Equal([(1, s_start + TimeSpan.FromSeconds(1))], ran);
     }
 
     [Fact]
@@ -774,19 +774,19 @@ public class LoopSchedulerTests
         Assert.IsType<InvalidOperationException>(dispatch);
 
         // The refused calls changed nothing.
-        Assert.Equal(T0 + Ms(100), loop.Now);
+        Assert.Equal(s_start + Ms(100), loop.Now);
     }
 
     [Fact]
     public void AdvanceTo_ArgumentChecking()
     {
         using var loop = VirtualLoop();
-        Assert.Throws<ArgumentOutOfRangeException>(() => loop.AdvanceTo(T0 - TimeSpan.FromTicks(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => loop.AdvanceTo(s_start - TimeSpan.FromTicks(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => loop.AdvanceBy(TimeSpan.FromTicks(-1)));
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => loop.AdvanceTo(T0));
-        loop.AdvanceTo(T0 + TimeSpan.FromSeconds(1));
-        Assert.Equal(T0 + TimeSpan.FromSeconds(1), loop.Now);
+        Assert.Throws<ArgumentOutOfRangeException>(() => loop.AdvanceTo(s_start));
+        loop.AdvanceTo(s_start + TimeSpan.FromSeconds(1));
+        Assert.Equal(s_start + TimeSpan.FromSeconds(1), loop.Now);
     }
 
     [Fact]
@@ -802,7 +802,7 @@ public class LoopSchedulerTests
         Assert.Same(timed, Record.Exception(() => loop.AdvanceBy(Ms(100))));
 
         // The clock stopped at the failing item; the loop goes on from there.
-        Assert.Equal(T0 + Ms(10), loop.Now);
+        Assert.Equal(s_start + Ms(10), loop.Now);
         Assert.False(afterRan);
         loop.AdvanceBy(Ms(100));
         Assert.True(afterRan);
@@ -828,7 +828,7 @@ public class LoopSchedulerTests
             for (int i = 0; i < Count; i++)
             {
                 int n = i;
-                loop.Scheduler.Schedule(T0 + Ms(n), () =>
+                loop.Scheduler.Schedule(s_start + Ms(n), () =>
                 {
                     // Off the loop thread, or run twice.
                     if (Environment.CurrentManagedThreadId != loopThread || ranAt[n] is not null)
@@ -852,7 +852,7 @@ public class LoopSchedulerTests
         for (int i = 0; i < Count; i++)
         {
             // Scheduled for a time the clock had already passed, it runs at once; never early.
-            Assert.True(ranAt[i] >= T0 + Ms(i), $"item {i} ran at {ranAt[i]:O}");
+            Assert.True(ranAt[i] >= s_start + Ms(i), $"item {i} ran at {ranAt[i]:O}");
         }
     }
 
@@ -899,10 +899,10 @@ public class LoopSchedulerTests
         DateTimeOffset? relative = null;
         DateTimeOffset? absolute = null;
         loop.Scheduler.Schedule(TimeSpan.FromSeconds(-5), () => relative = loop.Now);
-        loop.Scheduler.Schedule(T0 - TimeSpan.FromHours(1), () => absolute = loop.Now);
+        loop.Scheduler.Schedule(s_start - TimeSpan.FromHours(1), () => absolute = loop.Now);
         loop.Dispatch(TimeSpan.Zero);
-        Assert.Equal(T0, relative);
-        Assert.Equal(T0, absolute);
+        Assert.Equal(s_start, relative);
+        Assert.Equal(s_start, absolute);
 
         using var real = new EventLoop();
         bool ran = false;
@@ -951,7 +951,7 @@ public class LoopSchedulerTests
     }
 
     [Fact]
-    public void Cancelled_far_timers_never_fire_and_never_outnumber_live_ones()
+    public void Schedule_CancelledFarTimers_NeverFireNorOutnumberLiveOnes()
     {
         const int Live = 1_000;
         using var loop = VirtualLoop();

@@ -14,7 +14,7 @@ namespace Calloop.Rx.Tests.Scheduling;
 /// </summary>
 public class RxOperatorTests
 {
-    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Ticks of <paramref name="ms"/> milliseconds: the test scheduler's clock counts ticks.</summary>
     private static long At(double ms) => TimeSpan.FromMilliseconds(ms).Ticks;
@@ -49,23 +49,23 @@ public class RxOperatorTests
     {
         // ObserveOn re-schedules its drain once per element; those immediate items must run before the clock moves
         // on to a later deadline (here a far timer), or every element after the first would arrive late.
-        using var loop = new EventLoop(LoopClock.Virtual(T0));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var subject = new Subject<int>();
-        loop.Scheduler.Schedule(T0 + Ms(1000), () =>
+        loop.Scheduler.Schedule(s_start + Ms(1000), () =>
         {
             subject.OnNext(1);
             subject.OnNext(2);
             subject.OnNext(3);
         });
-        loop.Scheduler.Schedule(T0 + Ms(10_000), () => { });
+        loop.Scheduler.Schedule(s_start + Ms(10_000), () => { });
         var seen = new List<(int, DateTimeOffset)>();
         subject.ObserveOn(loop.Scheduler).Subscribe(value => seen.Add((value, loop.Now)));
         loop.AdvanceBy(TimeSpan.FromSeconds(20));
-        Assert.Equal([(1, T0 + Ms(1000)), (2, T0 + Ms(1000)), (3, T0 + Ms(1000))], seen);
+        Assert.Equal([(1, s_start + Ms(1000)), (2, s_start + Ms(1000)), (3, s_start + Ms(1000))], seen);
     }
 
     [Fact]
-    public void Timer()
+    public void Timer_OnTheLoopScheduler_FiresAtVirtualTimes()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;
@@ -79,7 +79,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Interval()
+    public void Interval_OnTheLoopScheduler_TicksAtVirtualTimes()
     {
         using var scheduler = new LoopTestScheduler();
         ITestableObserver<long> observer = Observable.Interval(TimeSpan.FromSeconds(1), scheduler.Loop.Scheduler).Take(3).Record(scheduler);
@@ -101,7 +101,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Throttle()
+    public void Throttle_OnTheLoopScheduler_KeepsTheLastOfEachBurst()
     {
         using var scheduler = new LoopTestScheduler();
         var source = scheduler.CreateHotObservable(OnNext(At(100), 1), OnNext(At(200), 2), OnNext(At(1000), 3), OnNext(At(1100), 4), OnCompleted<int>(At(3000)));
@@ -121,7 +121,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Timeout()
+    public void Timeout_OnTheLoopScheduler_FailsAtTheDeadline()
     {
         using var scheduler = new LoopTestScheduler();
         var source = scheduler.CreateHotObservable(OnNext(At(1000), 1));
@@ -145,7 +145,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Sample()
+    public void Sample_OnTheLoopScheduler_EmitsTheLatestOnEachTick()
     {
         using var scheduler = new LoopTestScheduler();
         var source = scheduler.CreateHotObservable(OnNext(At(300), 1), OnNext(At(700), 2), OnNext(At(1500), 3), OnCompleted<int>(At(3500)));
@@ -157,7 +157,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Delay()
+    public void Delay_OnTheLoopScheduler_ShiftsEveryNotification()
     {
         using var scheduler = new LoopTestScheduler();
         var source = scheduler.CreateHotObservable(OnNext(At(100), 1), OnNext(At(500), 2), OnCompleted<int>(At(1000)));
@@ -167,7 +167,7 @@ public class RxOperatorTests
     }
 
     [Fact]
-    public void Timestamp_And_TimeInterval_ReadTheVirtualClock()
+    public void TimestampAndTimeInterval_OnTheLoopScheduler_ReadTheVirtualClock()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;

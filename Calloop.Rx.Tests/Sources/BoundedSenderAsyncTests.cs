@@ -13,7 +13,7 @@ namespace Calloop.Rx.Tests.Sources;
 public class BoundedSenderAsyncTests
 {
     [Fact]
-    public void SendAsync_with_room_completes_at_once()
+    public void SendAsync_WithRoom_CompletesAtOnce()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(2);
@@ -29,7 +29,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public async Task SendAsync_waits_while_full_and_completes_once_the_loop_made_room()
+    public async Task SendAsync_WhileFull_CompletesOnceTheLoopMadeRoom()
     {
         using var loop = new EventLoop();
         var (sender, messages, observer) = FullChannel(loop);
@@ -49,22 +49,22 @@ public class BoundedSenderAsyncTests
     [InlineData(1)]
     [InlineData(3)]
     [InlineData(1024)]
-    public async Task Async_producers_deliver_each_message_exactly_once_in_sender_order(int capacity)
+    public async Task SendAsync_SeveralProducers_DeliverEachMessageOnceInSenderOrder(int capacity)
     {
-        const int producers = 4;
-        const int perProducer = 2000;
+        const int Producers = 4;
+        const int PerProducer = 2000;
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<(int Producer, int Sequence)>(capacity);
         var observer = new ContractObserver<(int Producer, int Sequence)>(loop);
         messages.Subscribe(observer);
-        Task[] tasks = [.. Enumerable.Range(0, producers).Select(p =>
+        Task[] tasks = [.. Enumerable.Range(0, Producers).Select(p =>
         {
             BoundedSender<(int, int)> clone = sender.Clone();
             return Task.Run(async () =>
             {
                 using (clone)
                 {
-                    for (int i = 0; i < perProducer; i++)
+                    for (int i = 0; i < PerProducer; i++)
                     {
                         await clone.SendAsync((p, i));
                     }
@@ -76,17 +76,17 @@ public class BoundedSenderAsyncTests
         loop.DispatchUntil(() => observer.Completed, "every producer's messages and the close");
 
         await Task.WhenAll(tasks).WaitAsync(LoopExtensions.Patience);
-        Assert.Equal(producers * perProducer, observer.Values.Count);
-        for (int p = 0; p < producers; p++)
+        Assert.Equal(Producers * PerProducer, observer.Values.Count);
+        for (int p = 0; p < Producers; p++)
         {
-            Assert.Equal(Enumerable.Range(0, perProducer), observer.Values.Where(v => v.Producer == p).Select(v => v.Sequence));
+            Assert.Equal(Enumerable.Range(0, PerProducer), observer.Values.Where(v => v.Producer == p).Select(v => v.Sequence));
         }
 
         observer.AssertClean();
     }
 
     [Fact]
-    public async Task Waiting_sends_get_room_in_the_order_they_started_waiting()
+    public async Task SendAsync_SeveralWaiting_GetRoomInArrivalOrder()
     {
         using var loop = new EventLoop();
         var (sender, messages, observer) = FullChannel(loop);
@@ -102,7 +102,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public async Task Cancelling_a_waiting_SendAsync_fails_it_and_queues_nothing()
+    public async Task SendAsync_CancelledWhileWaiting_FailsAndQueuesNothing()
     {
         using var loop = new EventLoop();
         var (sender, messages, observer) = FullChannel(loop);
@@ -122,7 +122,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public async Task A_SendAsync_cancelled_before_it_waits_still_queues_when_there_is_room()
+    public async Task SendAsync_CancelledBeforeWaiting_StillQueuesWhenThereIsRoom()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);
@@ -140,7 +140,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public async Task A_waiting_SendAsync_fails_with_ChannelClosedException_when_the_source_is_removed()
+    public async Task SendAsync_SourceRemovedWhileWaiting_FailsWithChannelClosedException()
     {
         using var loop = new EventLoop();
         var (sender, messages, observer) = FullChannel(loop);
@@ -156,7 +156,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public async Task A_waiting_SendAsync_fails_with_ChannelClosedException_when_the_loop_is_disposed()
+    public async Task SendAsync_LoopDisposedWhileWaiting_FailsWithChannelClosedException()
     {
         var loop = new EventLoop();
         var (sender, messages, observer) = FullChannel(loop);
@@ -171,7 +171,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public async Task A_waiting_SendAsync_fails_when_the_loop_is_disposed_from_another_thread_during_a_dispatch()
+    public async Task SendAsync_LoopDisposedFromAnotherThreadDuringADispatch_Fails()
     {
         var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);
@@ -209,7 +209,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public async Task Disposing_the_last_sender_fails_its_waiting_SendAsync()
+    public async Task SendAsync_LastSenderDisposedWhileWaiting_Fails()
     {
         using var loop = new EventLoop();
         var (sender, messages, observer) = FullChannel(loop);
@@ -224,7 +224,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public void SendAsync_awaited_on_the_loop_thread_while_full_completes_once_the_loop_made_room()
+    public void SendAsync_AwaitedOnTheLoopThreadWhileFull_CompletesOnceTheLoopMadeRoom()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);
@@ -258,7 +258,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public void SendAsync_racing_its_cancellation_either_queues_once_or_fails_without_queuing()
+    public void SendAsync_RacingItsCancellation_QueuesOnceOrFailsWithoutQueuing()
     {
         int queued = 0;
         int cancelled = 0;
@@ -304,7 +304,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public void SendAsync_racing_loop_disposal_always_ends_queued_or_closed()
+    public void SendAsync_RacingLoopDispose_EndsQueuedOrClosed()
     {
         Stress.RaceTrials.Run(maxTrials: 300, ciSeconds: 1.5, trial =>
         {
@@ -341,7 +341,7 @@ public class BoundedSenderAsyncTests
     }
 
     [Fact]
-    public void SendAsync_that_has_to_wait_allocates_nothing_in_steady_state()
+    public void SendAsync_HavingToWait_AllocatesNothingInSteadyState()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);

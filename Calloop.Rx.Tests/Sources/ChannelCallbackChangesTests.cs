@@ -10,7 +10,7 @@ namespace Calloop.Rx.Tests.Sources;
 public class ChannelCallbackChangesTests
 {
     [Fact]
-    public void Disable_inside_a_message_callback_holds_back_the_rest_of_the_batch()
+    public void Disable_InsideAMessageCallback_HoldsBackTheRestOfTheBatch()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -39,7 +39,7 @@ public class ChannelCallbackChangesTests
     }
 
     [Fact]
-    public void Disable_in_the_last_callback_of_a_closed_channel_holds_back_OnCompleted_until_Enable()
+    public void Disable_InLastCallbackOfAClosedChannel_HoldsBackOnCompletedUntilEnable()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -60,7 +60,7 @@ public class ChannelCallbackChangesTests
     }
 
     [Fact]
-    public void Disable_in_the_last_callback_of_a_ping_whose_senders_are_gone_holds_back_OnCompleted_until_Enable()
+    public void Disable_InLastCallbackOfAPingWithoutSenders_HoldsBackOnCompletedUntilEnable()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -81,7 +81,7 @@ public class ChannelCallbackChangesTests
     }
 
     [Fact]
-    public void Remove_inside_a_message_callback_delivers_nothing_after_it()
+    public void Remove_InsideAMessageCallback_DeliversNothingAfterIt()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();

@@ -5,15 +5,15 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/channel.rs</c> tests (inventory §2.5), then what calloop leaves
-/// untested: several producer threads, the blocking and loop-thread behaviour of <see cref="BoundedSender{T}"/>, sends
-/// after the source is gone, fairness towards other sources, and the close on the last sender clone (§2.15).
-/// calloop's <c>Event::Closed</c> is <c>OnCompleted</c> here.
+/// The counterparts of calloop's <c>src/sources/channel.rs</c> tests, then what calloop leaves untested: several
+/// producer threads, the blocking and loop-thread behaviour of <see cref="BoundedSender{T}"/>, sends after the source
+/// is gone, fairness towards other sources, and the close on the last sender clone. calloop's <c>Event::Closed</c> is
+/// <c>OnCompleted</c> here. <c>docs/calloop-test-map.md</c> names the calloop test behind each one.
 /// </summary>
 public class ChannelTests
 {
     [Fact]
-    public void basic_channel()
+    public void Channel_SendThenDisposeSender_DeliversThenCompletes()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -37,7 +37,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void basic_sync_channel()
+    public void BoundedChannel_AtCapacity_TrySendReportsFull()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(2);
@@ -60,7 +60,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void test_more_than_1024()
+    public void Channel_MoreThanTheBatchLimit_DeliversTheRestInTheNextDispatch()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -81,20 +81,20 @@ public class ChannelTests
     }
 
     [Fact]
-    public void Clones_on_several_threads_deliver_each_message_once_in_sender_order()
+    public void Sender_ClonesOnSeveralThreads_DeliverEachMessageOnceInSenderOrder()
     {
-        const int producers = 4;
-        const int perProducer = 3000;
+        const int Producers = 4;
+        const int PerProducer = 3000;
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<(int Producer, int Sequence)>();
         var observer = new ContractObserver<(int Producer, int Sequence)>(loop);
         messages.Subscribe(observer);
-        var threads = Enumerable.Range(0, producers).Select(p =>
+        var threads = Enumerable.Range(0, Producers).Select(p =>
         {
             Sender<(int, int)> clone = sender.Clone();
             return new Thread(() =>
             {
-                for (int i = 0; i < perProducer; i++)
+                for (int i = 0; i < PerProducer; i++)
                 {
                     clone.Send((p, i));
                 }
@@ -108,19 +108,19 @@ public class ChannelTests
         loop.DispatchUntil(() => observer.Completed, "every producer's messages and the close");
 
         threads.ForEach(t => Assert.True(t.Join(LoopExtensions.Patience)));
-        Assert.Equal(producers * perProducer, observer.Values.Count);
-        for (int p = 0; p < producers; p++)
+        Assert.Equal(Producers * PerProducer, observer.Values.Count);
+        for (int p = 0; p < Producers; p++)
         {
-            Assert.Equal(Enumerable.Range(0, perProducer), observer.Values.Where(v => v.Producer == p).Select(v => v.Sequence));
+            Assert.Equal(Enumerable.Range(0, PerProducer), observer.Values.Where(v => v.Producer == p).Select(v => v.Sequence));
         }
 
         observer.AssertClean();
     }
 
     [Fact]
-    public void BoundedSender_Send_blocks_while_full_and_resumes_when_the_loop_drains()
+    public void BoundedSender_SendWhileFull_BlocksUntilTheLoopDrains()
     {
-        const int count = 50;
+        const int Count = 50;
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);
         var observer = new ContractObserver<int>(loop);
@@ -132,7 +132,7 @@ public class ChannelTests
             // The channel is full: this cannot return before the loop has taken message 0.
             sender.Send(1);
             Volatile.Write(ref secondSent, true);
-            for (int i = 2; i < count; i++)
+            for (int i = 2; i < Count; i++)
             {
                 sender.Send(i);
             }
@@ -145,12 +145,12 @@ public class ChannelTests
         loop.DispatchUntil(() => observer.Completed, "all messages through a channel of capacity 1");
 
         Assert.True(producer.Join(LoopExtensions.Patience));
-        Assert.Equal(Enumerable.Range(0, count), observer.Values);
+        Assert.Equal(Enumerable.Range(0, Count), observer.Values);
         observer.AssertClean();
     }
 
     [Fact]
-    public void A_blocked_BoundedSender_Send_ends_with_ChannelClosedException_when_the_source_is_removed()
+    public void BoundedSender_SourceRemovedWhileBlocked_ThrowsChannelClosedException()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);
@@ -172,7 +172,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void BoundedSender_Send_on_the_loop_thread_while_full_throws()
+    public void BoundedSender_SendOnTheLoopThreadWhileFull_Throws()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(1);
@@ -207,7 +207,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void TrySend_after_the_source_is_removed_is_Closed()
+    public void TrySend_AfterTheSourceIsRemoved_IsClosed()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -233,7 +233,7 @@ public class ChannelTests
     }
 
     [Fact]
-    public void TrySend_after_the_loop_is_disposed_is_Closed()
+    public void TrySend_AfterTheLoopIsDisposed_IsClosed()
     {
         var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
@@ -248,9 +248,9 @@ public class ChannelTests
     }
 
     [Fact]
-    public void A_busy_channel_does_not_starve_a_ping()
+    public void Channel_Busy_DoesNotStarveAPing()
     {
-        const int total = 5000;
+        const int Total = 5000;
         using var loop = new EventLoop();
         var (sender, messages) = loop.Channel<int>();
         var (ping, pings) = loop.Ping();
@@ -259,7 +259,7 @@ public class ChannelTests
         var pinged = new ContractObserver<Unit>(loop, _ => messagesBeforePing = channel.Values.Count);
         messages.Subscribe(channel);
         pings.Subscribe(pinged);
-        for (int i = 0; i < total; i++)
+        for (int i = 0; i < Total; i++)
         {
             sender.Send(i);
         }
@@ -272,14 +272,14 @@ public class ChannelTests
         Assert.Equal(ChannelSource<int>.BatchLimit, channel.Values.Count);
         Assert.InRange(messagesBeforePing, 0, ChannelSource<int>.BatchLimit);
 
-        loop.DispatchUntil(() => channel.Values.Count == total);
-        Assert.Equal(Enumerable.Range(0, total), channel.Values);
+        loop.DispatchUntil(() => channel.Values.Count == Total);
+        Assert.Equal(Enumerable.Range(0, Total), channel.Values);
         channel.AssertClean();
         pinged.AssertClean();
     }
 
     [Fact]
-    public void BoundedSender_closes_when_its_last_clone_is_disposed()
+    public void BoundedSender_LastCloneDisposed_ClosesTheChannel()
     {
         using var loop = new EventLoop();
         var (sender, messages) = loop.BoundedChannel<int>(4);

@@ -11,7 +11,7 @@ namespace Calloop.Rx.Tests.Sources;
 public class CompositeSourceTests
 {
     [Fact]
-    public void Subscription_connects_the_pipeline_and_every_subscriber_gets_every_value()
+    public void Subscribe_ConnectsThePipeline_EverySubscriberGetsEveryValue()
     {
         using var loop = new EventLoop();
         var relay = new DoublingRelay(loop);
@@ -30,7 +30,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void The_last_disposal_disconnects_and_values_sent_meanwhile_reach_the_next_subscriber()
+    public void LastDisposal_Disconnects_ValuesSentMeanwhileReachTheNextSubscriber()
     {
         using var loop = new EventLoop();
         var relay = new DoublingRelay(loop);
@@ -47,7 +47,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void Disable_holds_values_until_Enable_and_Update_reconnects_by_default()
+    public void DisableEnableUpdate_ByDefault_HoldValuesAndReconnect()
     {
         using var loop = new EventLoop();
         var relay = new DoublingRelay(loop);
@@ -70,7 +70,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void Remove_completes_the_subscribers_ends_once_and_a_late_subscriber_is_told()
+    public void Remove_Called_CompletesOnceAndTellsLateSubscribers()
     {
         using var loop = new EventLoop();
         var relay = new DoublingRelay(loop);
@@ -91,7 +91,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void An_error_of_the_pipeline_ends_the_source_with_it_for_present_and_late_subscribers()
+    public void PipelineError_Raised_EndsTheSourceForPresentAndLateSubscribers()
     {
         using var loop = new EventLoop();
         var relay = new DoublingRelay(loop);
@@ -111,7 +111,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void An_inner_registration_the_kernel_refuses_reaches_the_subscriber_as_OnError()
+    public void InnerRegistration_KernelRefuses_ReachesTheSubscriberAsOnError()
     {
         using var loop = new EventLoop();
         string path = Path.GetTempFileName();
@@ -134,7 +134,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void A_pipeline_that_completes_while_being_subscribed_completes_the_source()
+    public void Pipeline_CompletesWhileBeingSubscribed_CompletesTheSource()
     {
         using var loop = new EventLoop();
         var empty = new EmptyComposite(loop);
@@ -145,7 +145,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void Loop_disposal_ends_a_composite_nobody_subscribed_to()
+    public void LoopDispose_NobodySubscribed_EndsTheComposite()
     {
         var loop = new EventLoop();
         var relay = new DoublingRelay(loop);
@@ -156,7 +156,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void OnEnded_that_throws_comes_out_of_loop_disposal_after_everything_is_released()
+    public void OnEnded_ThrowsDuringLoopDispose_ComesOutAfterEverythingIsReleased()
     {
         var loop = new EventLoop();
         var relay = new DoublingRelay(loop) { ThrowOnEnd = true };
@@ -171,7 +171,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void OnEnded_that_throws_comes_out_of_Remove_and_the_source_has_ended_regardless()
+    public void OnEnded_ThrowsDuringRemove_ComesOutAndTheSourceHasEnded()
     {
         using var loop = new EventLoop();
         var relay = new DoublingRelay(loop) { ThrowOnEnd = true };
@@ -184,7 +184,7 @@ public class CompositeSourceTests
     }
 
     [Fact]
-    public void Making_one_on_a_disposed_loop_throws_ObjectDisposedException()
+    public void Create_OnADisposedLoop_ThrowsObjectDisposedException()
     {
         var loop = new EventLoop();
         loop.Dispose();

@@ -13,7 +13,7 @@ public class EndedSourceTests
 
     [Theory]
     [MemberData(nameof(Ends))]
-    public void Enable_Disable_and_Update_on_an_ended_source_throw_naming_it(string end)
+    public void SourceControl_OnAnEndedSource_ThrowsNamingIt(string end)
     {
         using var loop = new EventLoop(LoopClock.Virtual(DateTimeOffset.UnixEpoch));
         using var pipe = FdPair.Pipe();
@@ -49,7 +49,7 @@ public class EndedSourceTests
     }
 
     [Fact]
-    public void Enable_inside_the_callback_of_a_source_that_ended_in_it_throws()
+    public void Enable_InsideTheCallbackThatEndedTheSource_Throws()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();

@@ -8,14 +8,15 @@ using Microsoft.Win32.SafeHandles;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/generic.rs</c> tests (inventory §2.3), then the fd cases calloop does
-/// not cover (§2.15): Edge and OneShot modes in a running loop, empty interest, error and hang-up readiness, a
-/// SafeHandle kept alive while registered, and the kernel's refusals (EBADF, EEXIST) as <see cref="LoopException"/>.
+/// The counterparts of calloop's <c>src/sources/generic.rs</c> tests, then the fd cases calloop does not cover: Edge
+/// and OneShot modes in a running loop, empty interest, error and hang-up readiness, a SafeHandle kept alive while
+/// registered, and the kernel's refusals (EBADF, EEXIST) as <see cref="LoopException"/>.
+/// <c>docs/calloop-test-map.md</c> names the calloop test behind each one.
 /// </summary>
 public class FdSourceTests
 {
     [Fact]
-    public void dispatch_unix()
+    public void Fd_SocketWritten_ReportsReadable()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -37,7 +38,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void register_deregister_unix()
+    public void Fd_LastSubscriberLeavesAndReturns_UnregistersAndRegistersAgain()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -66,7 +67,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void duplicate_insert()
+    public void Fd_SameFdTwice_SecondIsRefusedWithEexist()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -90,7 +91,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void Edge_mode_reports_each_transition_once()
+    public void Fd_EdgeMode_ReportsEachTransitionOnce()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -121,7 +122,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void OneShot_mode_reports_once_until_Update()
+    public void Fd_OneShotMode_ReportsOnceUntilUpdate()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -146,7 +147,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void OneShot_mode_rearmed_by_Update_from_its_own_callback()
+    public void Fd_OneShotModeUpdatedFromItsOwnCallback_Rearms()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -169,7 +170,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void Interest_None_registers_and_still_reports_hang_up()
+    public void Fd_InterestNone_RegistersAndStillReportsHangUp()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -192,7 +193,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void Peer_close_is_HangUp_data_not_OnError()
+    public void Fd_PeerClosed_ReportsHangUpAsDataNotOnError()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -219,7 +220,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void Broken_pipe_is_Error_data_not_OnError()
+    public void Fd_BrokenPipe_ReportsErrorAsDataNotOnError()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -247,7 +248,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void SafeHandle_disposed_while_registered_closes_at_once_and_reports_stop()
+    public void Fd_SafeHandleDisposedWhileRegistered_ClosesAtOnceAndStopsReporting()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -273,7 +274,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void Socket_readiness_is_delivered()
+    public void Fd_Socket_ReportsReadiness()
     {
         // Declared before the loop so that, should an assertion fail, the loop (and its reference) goes first.
         using var pair = FdPair.SocketPair();
@@ -295,7 +296,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void Socket_disposed_inside_its_own_callback_while_registered()
+    public void Fd_SocketDisposedInsideItsOwnCallback_IsReleasedCleanly()
     {
         // An echo server's usual move on hang-up. The loop holds no lasting reference on the socket's handle, so the
         // dispose returns at once; the kernel drops the closed fd from epoll, and unsubscribing later is harmless.
@@ -328,21 +329,21 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void Invalid_fd_is_LoopException_EBADF()
+    public void Fd_InvalidFd_FailsWithEbadf()
     {
         using var loop = new EventLoop();
-        const int notOpen = (1 << 30) + 7; // above any fd limit, so it cannot be some other test's fd
+        const int NotOpen = (1 << 30) + 7; // above any fd limit, so it cannot be some other test's fd
 
-        var error = Assert.Throws<LoopException>(() => loop.Fd(notOpen));
+        var error = Assert.Throws<LoopException>(() => loop.Fd(NotOpen));
 
         Assert.Equal(TestSys.EBADF, error.Errno);
-        Assert.Equal(notOpen, error.Fd);
-        Assert.Contains(notOpen.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+        Assert.Equal(NotOpen, error.Fd);
+        Assert.Contains(NotOpen.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
         Assert.False(string.IsNullOrEmpty(error.ErrorText));
     }
 
     [Fact]
-    public void Closed_SafeHandle_is_rejected()
+    public void Fd_ClosedSafeHandle_IsRejected()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -360,7 +361,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void Same_fd_twice_is_LoopException_EEXIST_and_the_first_keeps_working()
+    public void Fd_SameFdTwice_FailsWithEexistAndTheFirstKeepsWorking()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -379,7 +380,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void A_stale_subscription_does_not_unregister_a_new_source_that_reused_its_fd_number()
+    public void Fd_StaleSubscriptionDisposed_LeavesTheNewSourceOfItsFdNumber()
     {
         using var loop = new EventLoop();
         using var old = FdPair.Pipe();
@@ -400,7 +401,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void A_refused_registration_reaches_Rx_Catch_on_the_loop_thread()
+    public void Fd_RefusedRegistration_ReachesRxCatchOnTheLoopThread()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -419,7 +420,7 @@ public class FdSourceTests
     }
 
     [Fact]
-    public void A_regular_file_is_refused_in_words()
+    public void Fd_RegularFile_IsRefusedInWords()
     {
         using var loop = new EventLoop();
         string path = Path.GetTempFileName();

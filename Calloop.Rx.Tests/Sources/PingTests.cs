@@ -5,13 +5,14 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/ping.rs</c> tests (inventory §2.4). calloop's <c>TransientSource</c>
-/// wrapper ("the inner source is gone") becomes the source's own end: <c>OnCompleted</c> and <see cref="LoopSource{T}.IsTerminated"/>.
+/// The counterparts of calloop's <c>src/sources/ping.rs</c> tests. <c>docs/calloop-test-map.md</c> names the calloop
+/// test behind each one. calloop's <c>TransientSource</c> wrapper ("the inner source is gone") becomes the source's own
+/// end: <c>OnCompleted</c> and <see cref="LoopSource{T}.IsTerminated"/>.
 /// </summary>
 public class PingTests
 {
     [Fact]
-    public void ping()
+    public void Ping_SeveralSends_CoalesceIntoOneEvent()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -31,7 +32,7 @@ public class PingTests
     }
 
     [Fact]
-    public void ping_closed()
+    public void Ping_DisposedBeforeSubscribe_CompletesAndTheLoopSleeps()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -44,7 +45,8 @@ public class PingTests
         Assert.True(observer.Completed);
         Assert.False(pings.IsActive);
 
-        // The closed source is gone from epoll, so the loop really sleeps instead of spinning on it (calloop #35).
+        // The closed source is gone from epoll, so the loop really sleeps: an eventfd left registered after its last
+        // sender closed would keep it spinning.
         var stopwatch = Stopwatch.StartNew();
         loop.Dispatch(TimeSpan.FromMilliseconds(100));
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(95), $"Dispatch(100ms) returned after {stopwatch.Elapsed.TotalMilliseconds} ms");
@@ -52,7 +54,7 @@ public class PingTests
     }
 
     [Fact]
-    public void ping_removed()
+    public void Ping_LastSenderDisposed_CompletesTheSource()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -74,7 +76,7 @@ public class PingTests
     }
 
     [Fact]
-    public void ping_fired_and_removed()
+    public void Ping_SentThenDisposed_DeliversThenCompletes()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -93,7 +95,7 @@ public class PingTests
     }
 
     [Fact]
-    public void ping_multiple_senders()
+    public void Ping_SeveralSenders_CompletesWhenTheLastIsDisposed()
     {
         using var loop = new EventLoop();
         var (first, pings) = loop.Ping();

@@ -12,18 +12,18 @@ namespace Calloop.Rx.Tests.Sources;
 /// </summary>
 public class ResubscriptionTests
 {
-    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Repeat_of_a_timer_fails_with_an_error_that_names_Defer_and_the_loop_goes_idle()
+    public void Repeat_OfATimer_FailsNamingDeferAndTheLoopGoesIdle()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var observer = new ContractObserver<DateTimeOffset>(loop);
         using IDisposable subscription = loop.Timer(TimeSpan.FromSeconds(1)).Repeat().Subscribe(observer);
 
         loop.AdvanceBy(TimeSpan.FromSeconds(1));
 
-        Assert.Equal([Start.AddSeconds(1)], observer.Values);
+        Assert.Equal([s_start.AddSeconds(1)], observer.Values);
         var error = Assert.IsType<InvalidOperationException>(observer.Error);
         Assert.Contains("Observable.Defer", error.Message);
         Assert.Null(loop.NextDeadline);
@@ -31,7 +31,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void Repeat_of_an_already_ended_source_fails_the_same_way()
+    public void Repeat_OfAnEndedSource_FailsTheSameWay()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -50,7 +50,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void Retry_of_a_failed_source_stops_with_the_error_that_explains_it()
+    public void Retry_OfAFailedSource_StopsWithAnExplainingError()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -68,7 +68,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void Retry_of_a_refused_registration_tries_again_and_ends_with_the_refusal()
+    public void Retry_OfARefusedRegistration_TriesAgainAndEndsWithTheRefusal()
     {
         using var loop = new EventLoop();
         using var pair = FdPair.SocketPair();
@@ -84,7 +84,7 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void A_late_subscriber_outside_the_end_still_hears_how_the_source_ended()
+    public void Subscribe_LateOutsideTheEnd_StillHearsHowTheSourceEnded()
     {
         using var loop = new EventLoop();
         var (ping, pings) = loop.Ping();
@@ -101,9 +101,9 @@ public class ResubscriptionTests
     }
 
     [Fact]
-    public void Defer_makes_a_new_timer_per_subscription_so_Repeat_ticks()
+    public void Defer_NewTimerPerSubscription_LetsRepeatTick()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var ticks = new List<DateTimeOffset>();
         bool completed = false;
         using IDisposable subscription = Observable.Defer(() => loop.Timer(TimeSpan.FromSeconds(1)))
@@ -113,7 +113,7 @@ public class ResubscriptionTests
 
         loop.AdvanceBy(TimeSpan.FromSeconds(5));
 
-        Assert.Equal([Start.AddSeconds(1), Start.AddSeconds(2), Start.AddSeconds(3)], ticks);
+        Assert.Equal([s_start.AddSeconds(1), s_start.AddSeconds(2), s_start.AddSeconds(3)], ticks);
         Assert.True(completed);
     }
 }

@@ -5,9 +5,9 @@ using Calloop.Rx.Tests.Interop;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>tests/signals.rs</c> (inventory §2.12), then signals calloop does not exercise,
-/// the folding of repeated deliveries into <see cref="SignalEvent.Count"/>, and unregistration on the last
-/// subscription's disposal (§2.15 "Signals drop").
+/// The counterparts of calloop's <c>tests/signals.rs</c>, then signals calloop does not exercise, the folding of
+/// repeated deliveries into <see cref="SignalEvent.Count"/>, and unregistration on the last subscription's disposal.
+/// <c>docs/calloop-test-map.md</c> names the calloop test behind each one.
 /// </summary>
 /// <remarks>
 /// Real signals are sent to this process. Signal dispositions are process-wide, hence the Serial collection (calloop
@@ -27,7 +27,7 @@ public class SignalTests
     private static readonly PosixSignal s_usr2 = (PosixSignal)TestSys.SIGUSR2;
 
     [Fact]
-    public void single_usr1()
+    public void Signals_SingleUsr1_IsDelivered()
     {
         using var loop = new EventLoop();
         var observer = new ContractObserver<SignalEvent>(loop);
@@ -44,7 +44,7 @@ public class SignalTests
     }
 
     [Fact]
-    public void usr2_added_afterwards()
+    public void AddSignal_Usr2AddedAfterwards_IsDelivered()
     {
         using var loop = new EventLoop();
         SignalSource signals = loop.Signals(s_usr1);
@@ -61,7 +61,7 @@ public class SignalTests
     }
 
     [Fact]
-    public void usr2_signal_removed()
+    public void RemoveSignal_Usr2Removed_IsNoLongerTakenUntilAddedBack()
     {
         using var loop = new EventLoop();
         SignalSource signals = loop.Signals(s_usr1, s_usr2);
@@ -83,7 +83,7 @@ public class SignalTests
     }
 
     [Fact]
-    public void SIGHUP_SIGWINCH_and_SIGCHLD_are_delivered()
+    public void Signals_SighupSigwinchAndSigchld_AreDelivered()
     {
         using var loop = new EventLoop();
         var observer = new ContractObserver<SignalEvent>(loop);
@@ -109,7 +109,7 @@ public class SignalTests
     }
 
     [Fact]
-    public void Deliveries_while_disabled_fold_into_Count()
+    public void Signals_DeliveredWhileDisabled_FoldIntoCount()
     {
         using var loop = new EventLoop();
         SignalSource folded = loop.Signals(s_usr1);
@@ -141,7 +141,7 @@ public class SignalTests
     }
 
     [Fact]
-    public void Disposing_the_last_subscription_unregisters()
+    public void Signals_LastSubscriptionDisposed_Unregisters()
     {
         // SIGWINCH is ignored by default, so it can be sent while the source under test is unregistered; a second
         // source (the probe) tells when each one has been seen.

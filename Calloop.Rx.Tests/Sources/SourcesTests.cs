@@ -4,7 +4,8 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/mod.rs</c> tests (inventory §2.2).
+/// The counterparts of calloop's <c>src/sources/mod.rs</c> tests. <c>docs/calloop-test-map.md</c> names the calloop
+/// test behind each one.
 /// </summary>
 /// <remarks>
 /// calloop's <c>test_boxed_source</c> and <c>test_mut_ref_source</c> check that a <c>Box&lt;S&gt;</c> and a
@@ -30,7 +31,7 @@ public class SourcesTests
     }
 
     [Fact]
-    public void test_boxed_source()
+    public void CustomSource_UpdateAndRemove_ReachReregisterAndUnregister()
     {
         // A custom source: Update goes to Reregister, Remove to Unregister, and each step fires as calloop's test expects.
         using var loop = new EventLoop();
@@ -60,7 +61,7 @@ public class SourcesTests
     }
 
     [Fact]
-    public void test_mut_ref_source()
+    public void Ping_UpdateAndRemoveThroughItsHandle_BehaveAsOnACustomSource()
     {
         // The same sequence on the built-in ping, driven through its LoopSource handle.
         using var loop = new EventLoop();
@@ -86,7 +87,7 @@ public class SourcesTests
     }
 
     [Fact]
-    public void PostAction_Disable_pauses_the_source_until_Enable()
+    public void PostAction_Disable_PausesTheSourceUntilEnable()
     {
         // What calloop's test_transient_disable checks through its wrapper: a source that asks to be disabled after
         // each event delivers nothing more until it is enabled, and what arrived meanwhile then comes.
@@ -115,7 +116,7 @@ public class SourcesTests
     }
 
     [Fact]
-    public void PostAction_Reregister_calls_Reregister_and_Remove_completes()
+    public void PostAction_ReregisterThenRemove_CallsReregisterAndCompletes()
     {
         using var loop = new EventLoop();
         using var pipe = FdPair.Pipe();
@@ -140,7 +141,7 @@ public class SourcesTests
     }
 
     [Fact]
-    public void Remove_inside_the_callback_wins_over_the_returned_PostAction()
+    public void Remove_InsideTheCallback_WinsOverTheReturnedPostAction()
     {
         // In calloop, remove() inside the callback empties the slot at once, so whatever the source returns cannot
         // bring it back. A one-shot source returns Reregister after every event; a subscriber's Remove must still hold.
@@ -164,7 +165,7 @@ public class SourcesTests
     }
 
     [Fact]
-    public void Remove_inside_the_callback_is_not_undone_by_a_later_change()
+    public void Remove_InsideTheCallback_IsNotUndoneByALaterChange()
     {
         // Two subscribers of one event: the first removes the source, the second (not knowing) updates it.
         using var loop = new EventLoop();
@@ -192,7 +193,7 @@ public class SourcesTests
 
     [Theory]
     [MemberData(nameof(AllPairs))]
-    public void post_action_combine(PostAction a, PostAction b)
+    public void PostAction_Combine_IsSymmetricAndEqualOrReregister(PostAction a, PostAction b)
     {
         PostAction expected = a == b ? a : PostAction.Reregister;
 
@@ -202,7 +203,7 @@ public class SourcesTests
 
     [Theory]
     [MemberData(nameof(AllPairs))]
-    public void post_action_combine_assign(PostAction a, PostAction b)
+    public void PostAction_CombineAssigned_GivesTheSameResult(PostAction a, PostAction b)
     {
         // calloop's `a |= b`. C# has no user-defined |= on an enum (and the enum's own | is a bit-or, not this rule).
         PostAction combined = a;

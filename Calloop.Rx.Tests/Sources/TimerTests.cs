@@ -4,23 +4,24 @@ using Calloop.Rx.Tests.Infrastructure;
 namespace Calloop.Rx.Tests.Sources;
 
 /// <summary>
-/// The counterparts of calloop's <c>src/sources/timer.rs</c> tests (inventory §2.6), the historical
-/// <c>multi_timout_order</c> and <c>timeout_cancel_early</c> (§2.14), and the rescheduling cases calloop leaves
-/// untested (§2.15).
+/// The counterparts of calloop's <c>src/sources/timer.rs</c> tests, the historical <c>multi_timout_order</c> and
+/// <c>timeout_cancel_early</c>, and the rescheduling cases calloop leaves untested. <c>docs/calloop-test-map.md</c>
+/// names the calloop test behind each one.
 /// </summary>
 /// <remarks>
-/// Where calloop's test only compares counts against durations it runs here on the virtual clock, which makes it
-/// exact; <c>simple_timer_instant</c> and <c>high_precision_timer</c> stay on the real clock and assert only that
-/// nothing fires or returns early. calloop's <c>timeout_future</c> (the executor's <c>TimeoutFuture</c>) belongs to
-/// the async issue; its <c>Duration::MAX</c> case is covered by <see cref="no_overflow"/> and
-/// <see cref="TimeSpan_MaxValue_never_fires"/>.
+/// Where calloop's test only compares counts against durations it runs here on the virtual clock, which makes it exact;
+/// <c>simple_timer_instant</c> and <c>high_precision_timer</c> stay on the real clock and assert only that nothing
+/// fires or returns early. calloop's <c>timeout_future</c> (the executor's <c>TimeoutFuture</c>) has its counterpart
+/// in <c>Task.Delay</c> on <see cref="EventLoop.TimeProvider"/>; its <c>Duration::MAX</c> case is covered by
+/// <see cref="Timer_MaxValueBesideAnOrdinaryTimer_NeverFiresNorDelaysIt"/> and
+/// <see cref="Timer_TimeSpanMaxValue_NeverFires"/>.
 /// </remarks>
 public class TimerTests
 {
     private static readonly TimeSpan s_100ms = TimeSpan.FromMilliseconds(100);
 
     [Fact]
-    public void simple_timer()
+    public void Timer_VirtualClock_FiresOnceAtItsDeadline()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var observer = new ContractObserver<DateTimeOffset>(loop);
@@ -36,7 +37,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void simple_timer_instant()
+    public void Timer_AtAnInstantOnTheRealClock_WakesTheDispatchAndNeverFiresEarly()
     {
         // Real clock: one Dispatch(150ms) is bounded by the timer's deadline, wakes for it and fires it.
         using var loop = new EventLoop();
@@ -53,7 +54,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void immediate_timer()
+    public void Timer_ZeroDelay_FiresInTheNextDispatch()
     {
         using var loop = new EventLoop();
         var observer = new ContractObserver<DateTimeOffset>(loop);
@@ -67,7 +68,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void high_precision_timer()
+    public void Timer_SubMillisecondTimeouts_AreHonouredNotRoundedDown()
     {
         using var loop = new EventLoop();
         DateTimeOffset firedAt = default;
@@ -96,7 +97,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void cancel_timer()
+    public void Timer_RemovedBeforeItsDeadline_NeverFires()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var observer = new ContractObserver<DateTimeOffset>(loop);
@@ -113,7 +114,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void repeating_timer()
+    public void Timer_ToDuration_RepeatsAtEachPeriod()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var observer = new ContractObserver<DateTimeOffset>(loop);
@@ -131,7 +132,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void no_overflow()
+    public void Timer_MaxValueBesideAnOrdinaryTimer_NeverFiresNorDelaysIt()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var observer = new ContractObserver<DateTimeOffset>(loop);
@@ -154,7 +155,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void TimeSpan_MaxValue_never_fires()
+    public void Timer_TimeSpanMaxValue_NeverFires()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var observer = new ContractObserver<DateTimeOffset>(loop);
@@ -171,7 +172,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void ToDuration_overflowing_ends_the_timer()
+    public void ToDuration_Overflowing_EndsTheTimer()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         var observer = new ContractObserver<DateTimeOffset>(loop);
@@ -185,7 +186,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void ToInstant_catches_up_one_event_per_dispatch()
+    public void ToInstant_InThePast_CatchesUpOneEventPerDispatch()
     {
         // A drift-free periodic timer that starts five periods late: the missed deadlines come one per dispatch, in
         // order, never as a burst inside one dispatch.
@@ -212,7 +213,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void ToDuration_rearms_from_when_the_callback_ran()
+    public void ToDuration_Late_RearmsFromWhenTheCallbackRan()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         DateTimeOffset origin = loop.Now;
@@ -226,7 +227,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void ToDuration_does_not_catch_up()
+    public void ToDuration_SeveralPeriodsLate_DoesNotCatchUp()
     {
         // Unlike ToInstant, a late ToDuration timer is re-armed from "now": the missed periods are gone.
         using var loop = new EventLoop(LoopClock.Virtual());
@@ -245,7 +246,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void A_new_Deadline_takes_effect_on_Update()
+    public void Deadline_Changed_TakesEffectOnUpdate()
     {
         // calloop's set_deadline + update(token).
         using var loop = new EventLoop(LoopClock.Virtual());
@@ -265,7 +266,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void A_disabled_timer_fires_its_old_deadline_once_enabled()
+    public void Timer_DisabledPastItsDeadline_FiresOnceEnabled()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         DateTimeOffset origin = loop.Now;
@@ -284,7 +285,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void Equal_deadlines_fire_in_subscription_order()
+    public void Timer_EqualDeadlines_FireInSubscriptionOrder()
     {
         using var loop = new EventLoop(LoopClock.Virtual());
         DateTimeOffset deadline = loop.Now + TimeSpan.FromSeconds(1);
@@ -309,7 +310,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void multi_timout_order()
+    public void Timer_SeveralDeadlines_FireInDeadlineOrderOnePerStep()
     {
         // calloop v0.9: timeouts at 300, 100 and 600 ms fire in deadline order 2, 1, 3, one per step.
         using var loop = new EventLoop(LoopClock.Virtual());
@@ -332,7 +333,7 @@ public class TimerTests
     }
 
     [Fact]
-    public void multi_timout_order_in_one_dispatch()
+    public void Timer_SeveralOverdue_FireInDeadlineOrderInOneDispatch()
     {
         // All three overdue at once: one dispatch fires them all, by deadline.
         using var loop = new EventLoop(LoopClock.Virtual());
@@ -353,10 +354,10 @@ public class TimerTests
     }
 
     [Fact]
-    public void timeout_cancel_early()
+    public void Timer_EarlierOneCancelled_LaterOneStillFires()
     {
-        // calloop #30: cancelling the earlier timer must not stop the later one, whether the cancel is a Remove or
-        // the subscription's disposal.
+        // Cancelling the earlier timer must not stop the later one, whether the cancel is a Remove or the
+        // subscription's disposal: both touch the heap the later timer waits in.
         using var loop = new EventLoop(LoopClock.Virtual());
         var early = new ContractObserver<DateTimeOffset>(loop);
         var earlyToo = new ContractObserver<DateTimeOffset>(loop);
@@ -379,10 +380,10 @@ public class TimerTests
     }
 
     [Fact]
-    public void timer_cancel_of_a_timer_due_in_the_same_dispatch()
+    public void Timer_RemovedByAnotherDueInTheSameDispatch_DoesNotFire()
     {
-        // The other shape of calloop #30: a timer removes another that is already due in the same dispatch; that one
-        // must not fire, and the one after it must.
+        // The same inside one dispatch: a timer removes another that is already due; that one must not fire, and the
+        // one after it must.
         using var loop = new EventLoop(LoopClock.Virtual());
         loop.AdvanceBy(TimeSpan.FromSeconds(10));
         DateTimeOffset now = loop.Now;

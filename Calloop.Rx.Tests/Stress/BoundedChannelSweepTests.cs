@@ -6,18 +6,19 @@ namespace Calloop.Rx.Tests.Stress;
 /// <summary>
 /// Bounded channels across every capacity from 1 to past four batch limits: room must come back once messages are
 /// delivered, whatever the capacity's relation to the per-dispatch batch limit (1024) and to the refill of the
-/// queue's double buffer. A capacity at which the loop stops reading exactly at the end of a buffer used to jam
-/// for good (1024, 2048, ...: room was given back only on the next refill, which nothing triggered). An unbounded
+/// queue's double buffer. The capacities at which the loop stops reading exactly at the end of a buffer (1024,
+/// 2048, ...) are where a queue that gives room back only on its next refill, which nothing triggers, would jam for
+/// good. An unbounded
 /// channel is swept around the same boundaries, where a dispatch must leave the rest queued for the next one.
 /// </summary>
 public class BoundedChannelSweepTests
 {
     private const int MaxCapacity = 4200;
 
-    private static readonly TimeSpan SweepPatience = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan s_sweepPatience = TimeSpan.FromSeconds(4);
 
     [Fact]
-    public void BoundedChannel_CapacitiesUpTo4200_TrySendThenDispatch_RoomComesBackAfterDelivery()
+    public void BoundedChannel_CapacitiesUpTo4200_RoomComesBackAfterDelivery()
     {
         using var loop = new EventLoop();
         foreach (int capacity in TrySendCapacities())
@@ -58,7 +59,7 @@ public class BoundedChannelSweepTests
     [InlineData(2101, 3000)]
     [InlineData(3001, 3700)]
     [InlineData(3701, MaxCapacity)]
-    public void BoundedChannel_EveryCapacity1To4200_BlockedProducer_DeliversAllExactlyOnceInOrder(int from, int to)
+    public void BoundedChannel_BlockedProducerAtEveryCapacity_DeliversAllOnceInOrder(int from, int to)
     {
         // One producer thread works through every capacity in turn with blocking sends of more than twice the
         // capacity, so it blocks at least twice per channel; the test thread dispatches until every channel completed.
@@ -104,7 +105,7 @@ public class BoundedChannelSweepTests
 
         var clock = Stopwatch.StartNew();
         int done = from;
-        while (done <= to && clock.Elapsed < SweepPatience)
+        while (done <= to && clock.Elapsed < s_sweepPatience)
         {
             loop.Dispatch(TimeSpan.FromMilliseconds(50));
             while (done <= to && observers[done].Completed)
@@ -115,7 +116,7 @@ public class BoundedChannelSweepTests
 
         // A jammed channel keeps its producer blocked for good; the dispose releases it.
         loop.Dispose();
-        Assert.True(producer.Join(SweepPatience), "the producer was not released by the loop's disposal");
+        Assert.True(producer.Join(s_sweepPatience), "the producer was not released by the loop's disposal");
         Assert.True(done > to, $"stalled at capacity {done}: {observers[Math.Min(done, to)].Received} of {observers[Math.Min(done, to)].Sent} delivered");
         Assert.Null(producerError);
         for (int capacity = from; capacity <= to; capacity++)
@@ -182,7 +183,7 @@ public class BoundedChannelSweepTests
         }
 
         var clock = Stopwatch.StartNew();
-        while (!observer.Completed && clock.Elapsed < SweepPatience)
+        while (!observer.Completed && clock.Elapsed < s_sweepPatience)
         {
             loop.Dispatch(TimeSpan.FromMilliseconds(50));
         }
@@ -190,7 +191,7 @@ public class BoundedChannelSweepTests
         loop.Dispose();
         foreach (Thread thread in threads)
         {
-            Assert.True(thread.Join(SweepPatience), $"{thread.Name} was not released by the loop's disposal");
+            Assert.True(thread.Join(s_sweepPatience), $"{thread.Name} was not released by the loop's disposal");
         }
 
         Assert.True(observer.Completed, $"capacity {capacity}: stalled with {observer.Total} of {Producers * perProducer} delivered");
@@ -200,7 +201,7 @@ public class BoundedChannelSweepTests
     }
 
     [Fact]
-    public void UnboundedChannel_AroundBatchLimitMultiples_EachDispatchDeliversOneBatch_AndTheNextDoesNotWait()
+    public void Channel_AroundBatchLimitMultiples_DeliversOneBatchPerDispatchWithoutWaiting()
     {
         using var loop = new EventLoop();
         int batch = ChannelSource<int>.BatchLimit;

@@ -17,13 +17,13 @@ public class ChurnTests
     /// <summary>Heap growth tolerated: far below what a leak of a few bytes per cycle adds up to over the run.</summary>
     private const long HeapSlack = 1 << 20;
 
-    private static readonly int Cycles = StressSettings.Scaled(100_000);
+    private static readonly int s_cycles = StressSettings.Scaled(100_000);
 
-    private static readonly IObserver<Unit> UnitSink = Observer.Create<Unit>(_ => { });
+    private static readonly IObserver<Unit> s_unitSink = Observer.Create<Unit>(_ => { });
 
-    private static readonly IObserver<int> IntSink = Observer.Create<int>(_ => { });
+    private static readonly IObserver<int> s_intSink = Observer.Create<int>(_ => { });
 
-    private static readonly IObserver<SignalEvent> SignalSink = Observer.Create<SignalEvent>(_ => { });
+    private static readonly IObserver<SignalEvent> s_signalSink = Observer.Create<SignalEvent>(_ => { });
 
     [Fact]
     public void TimerChurn_LeavesNoFdOrHeapGrowth()
@@ -66,7 +66,7 @@ public class ChurnTests
         AssertNoGrowth(loop, _ =>
         {
             ping.Send();
-            source.Subscribe(UnitSink).Dispose();
+            source.Subscribe(s_unitSink).Dispose();
         });
         ping.Dispose();
     }
@@ -78,7 +78,7 @@ public class ChurnTests
         AssertNoGrowth(loop, i =>
         {
             var (ping, source) = loop.Ping();
-            IDisposable subscription = source.Subscribe(UnitSink);
+            IDisposable subscription = source.Subscribe(s_unitSink);
             ping.Send();
             Drop(i, ping, subscription);
         });
@@ -92,7 +92,7 @@ public class ChurnTests
         AssertNoGrowth(loop, i =>
         {
             // Delivered while subscribed: a queue nobody drains would grow with the cycles, by design.
-            IDisposable subscription = source.Subscribe(IntSink);
+            IDisposable subscription = source.Subscribe(s_intSink);
             sender.TrySend(i);
             loop.Dispatch(TimeSpan.Zero);
             subscription.Dispose();
@@ -107,7 +107,7 @@ public class ChurnTests
         AssertNoGrowth(loop, i =>
         {
             var (sender, source) = loop.Channel<int>();
-            IDisposable subscription = source.Subscribe(IntSink);
+            IDisposable subscription = source.Subscribe(s_intSink);
             sender.TrySend(i);
             Drop(i, sender, subscription);
         });
@@ -121,7 +121,7 @@ public class ChurnTests
         AssertNoGrowth(loop, i =>
         {
             sender.TrySend(i);
-            source.Subscribe(IntSink).Dispose();
+            source.Subscribe(s_intSink).Dispose();
         });
         sender.Dispose();
     }
@@ -133,7 +133,7 @@ public class ChurnTests
         AssertNoGrowth(loop, i =>
         {
             var (sender, source) = loop.BoundedChannel<int>(1 + (i % 8));
-            IDisposable subscription = source.Subscribe(IntSink);
+            IDisposable subscription = source.Subscribe(s_intSink);
             sender.TrySend(i);
             Drop(i, sender, subscription);
         });
@@ -144,14 +144,14 @@ public class ChurnTests
     {
         using var loop = new EventLoop();
         SignalSource source = loop.Signals(PosixSignal.SIGWINCH);
-        AssertNoGrowth(loop, _ => source.Subscribe(SignalSink).Dispose(), cycles: Cycles / 10);
+        AssertNoGrowth(loop, _ => source.Subscribe(s_signalSink).Dispose(), cycles: s_cycles / 10);
     }
 
     [Fact]
     public void SignalCreateDropChurn_LeavesNoFdOrHeapGrowth()
     {
         using var loop = new EventLoop();
-        AssertNoGrowth(loop, _ => loop.Signals(PosixSignal.SIGWINCH).Subscribe(SignalSink).Dispose(), cycles: Cycles / 10);
+        AssertNoGrowth(loop, _ => loop.Signals(PosixSignal.SIGWINCH).Subscribe(s_signalSink).Dispose(), cycles: s_cycles / 10);
     }
 
     [Fact]
@@ -164,16 +164,16 @@ public class ChurnTests
             var (sender, channel) = loop.Channel<int>();
             var (syncSender, bounded) = loop.BoundedChannel<int>(2);
             var (ping, pings) = loop.Ping();
-            channel.Subscribe(IntSink);
-            bounded.Subscribe(IntSink);
-            pings.Subscribe(UnitSink);
+            channel.Subscribe(s_intSink);
+            bounded.Subscribe(s_intSink);
+            pings.Subscribe(s_unitSink);
             loop.Timer(TimeSpan.FromHours(1)).Subscribe(_ => { });
             loop.Fd(pipe.Second).Subscribe(_ => { });
             sender.TrySend(i);
             syncSender.TrySend(i);
             ping.Send();
             loop.Dispatch(TimeSpan.Zero);
-        }, cycles: Cycles / 10);
+        }, cycles: s_cycles / 10);
     }
 
     /// <summary>Drops a sender and a subscription, in either order, so both orders of the source's end are churned.</summary>
@@ -198,7 +198,7 @@ public class ChurnTests
     /// </summary>
     private static void AssertNoGrowth(EventLoop? loop, Action<int> cycle, int? cycles = null)
     {
-        int count = cycles ?? Cycles;
+        int count = cycles ?? s_cycles;
         int warmUp = Math.Min(count / 10, 2_000);
         for (int i = 0; i < warmUp; i++)
         {

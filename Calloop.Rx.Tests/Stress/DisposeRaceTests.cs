@@ -12,7 +12,7 @@ namespace Calloop.Rx.Tests.Stress;
 public class DisposeRaceTests
 {
     [Fact]
-    public void Dispose_RacingDispatchOnAnotherThread_EndsEverySubscriberOnce_SendersClosed_FdsClosed()
+    public void Dispose_RacingDispatchOnAnotherThread_EndsEverySubscriberOnceAndClosesEverything()
     {
         RaceTrials.Run(maxTrials: 300, ciSeconds: 2.5, trial =>
         {
@@ -67,7 +67,7 @@ public class DisposeRaceTests
     }
 
     [Fact]
-    public void Dispose_FromSeveralThreadsAtOnce_WhileDispatching_TearsDownOnce()
+    public void Dispose_FromSeveralThreadsWhileDispatching_TearsDownOnce()
     {
         RaceTrials.Run(maxTrials: 200, ciSeconds: 2, trial =>
         {

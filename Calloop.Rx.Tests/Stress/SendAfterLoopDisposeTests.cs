@@ -11,7 +11,7 @@ namespace Calloop.Rx.Tests.Stress;
 public class SendAfterLoopDisposeTests
 {
     [Fact]
-    public void Sends_AfterDisposeReturned_WhileTeardownIsDeferred_AnswerClosed()
+    public void Send_AfterDisposeReturnedWithTeardownDeferred_AnswersClosed()
     {
         using var held = new HeldDispatch();
         var (sender, messages) = held.Loop.Channel<int>();
@@ -37,7 +37,7 @@ public class SendAfterLoopDisposeTests
     }
 
     [Fact]
-    public void BoundedSenderSend_BlockedForRoom_IsReleasedByDispose_WhileTeardownIsDeferred()
+    public void BoundedSenderSend_BlockedWithTeardownDeferred_IsReleasedByDispose()
     {
         using var held = new HeldDispatch();
         var (sender, messages) = held.Loop.BoundedChannel<int>(1);

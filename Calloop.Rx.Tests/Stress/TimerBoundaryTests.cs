@@ -12,18 +12,18 @@ namespace Calloop.Rx.Tests.Stress;
 /// </summary>
 public class TimerBoundaryTests
 {
-    private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(17)]
     [InlineData(1000)]
-    public void TimersAndActions_AtEqualDeadlines_RunInSchedulingOrder_AlsoAfterCancellations(int count)
+    public void TimersAndActions_EqualDeadlinesAndCancellations_RunInSchedulingOrder(int count)
     {
         // Three shared deadlines in shuffled order; every third item is a scheduled action rather than a timer, and
         // every fifth is cancelled before it is due.
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var random = new Random(count);
         var fired = new List<(DateTimeOffset Deadline, int Id)>();
         var expected = new List<(DateTimeOffset Deadline, int Id)>();
@@ -31,7 +31,7 @@ public class TimerBoundaryTests
         for (int id = 0; id < count; id++)
         {
             int item = id;
-            DateTimeOffset deadline = Start + TimeSpan.FromSeconds(1 + random.Next(3));
+            DateTimeOffset deadline = s_start + TimeSpan.FromSeconds(1 + random.Next(3));
             IDisposable handle = item % 3 == 0
                 ? loop.Scheduler.Schedule(deadline, () => fired.Add((loop.Now, item)))
                 : loop.Timer(deadline).Subscribe(d => fired.Add((d, item)));
@@ -53,7 +53,7 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void TimersAndActions_AtOneDeadline_OnTheRealClock_RunInSchedulingOrder()
+    public void TimersAndActions_AtOneDeadlineOnTheRealClock_RunInSchedulingOrder()
     {
         using var loop = new EventLoop();
         DateTimeOffset deadline = loop.Now + TimeSpan.FromMilliseconds(30);
@@ -76,9 +76,9 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void Timers_AtOrNearMaxValue_OnTheVirtualClock_NeverFire_WhileOrdinaryTimersDo()
+    public void Timers_NearMaxValueOnTheVirtualClock_NeverFireWhileOrdinaryTimersDo()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var fired = new List<string>();
         loop.Timer(DateTimeOffset.MaxValue).Subscribe(_ => fired.Add("deadline MaxValue"));
         loop.Timer(TimeSpan.MaxValue).Subscribe(_ => fired.Add("due MaxValue"));
@@ -97,7 +97,7 @@ public class TimerBoundaryTests
     [Fact]
     public void AdvanceBy_TimeSpanMaxValue_SaturatesAtTheEndOfTime()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         int fired = 0;
         loop.Timer(TimeSpan.FromDays(365 * 1000)).Subscribe(_ => fired++);
 
@@ -110,7 +110,7 @@ public class TimerBoundaryTests
     [Fact]
     public void AdvanceTo_DateTimeOffsetMaxValue_ReturnsInsteadOfSpinning()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         int fired = 0;
         loop.Timer(DateTimeOffset.MaxValue).Subscribe(_ => fired++);
         loop.Timer(TimeSpan.FromSeconds(1)).Subscribe(_ => fired++);
@@ -142,7 +142,7 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void Timers_AtOrNearMaxValue_OnTheRealClock_NeverFire_AndTheWaitIsNotBroken()
+    public void Timers_NearMaxValueOnTheRealClock_NeverFireNorBreakTheWait()
     {
         // Far deadlines that are not "never" go to the timerfd and the epoll timeout: converting them must not
         // overflow into a deadline in the past (firing at once) or an error from the kernel.
@@ -168,9 +168,9 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void TimersAndActions_InThePast_OnTheVirtualClock_FireOnTheNextDispatch_InDeadlineOrder()
+    public void TimersAndActions_InThePastOnTheVirtualClock_FireNextDispatchInDeadlineOrder()
     {
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         loop.AdvanceBy(TimeSpan.FromHours(1));
         DateTimeOffset now = loop.Now;
         var fired = new List<(DateTimeOffset Deadline, string Name)>();
@@ -180,7 +180,7 @@ public class TimerBoundaryTests
             ("50 min ago", now - TimeSpan.FromMinutes(50), false),
             ("action 40 min ago", now - TimeSpan.FromMinutes(40), true),
             ("now", now, false),
-            ("before the clock started", Start - TimeSpan.FromDays(400), false),
+            ("before the clock started", s_start - TimeSpan.FromDays(400), false),
             ("MinValue", DateTimeOffset.MinValue, false),
             ("50 min ago, second", now - TimeSpan.FromMinutes(50), false),
             ("action 50 min ago", now - TimeSpan.FromMinutes(50), true),
@@ -222,10 +222,10 @@ public class TimerBoundaryTests
     public void ScheduledAction_AtAnInstantBeforeTheLoopStarted_RunsInDeadlineOrderWithTimers()
     {
         // Both are due long ago; the action's instant is the earlier one.
-        using var loop = new EventLoop(LoopClock.Virtual(Start));
+        using var loop = new EventLoop(LoopClock.Virtual(s_start));
         var fired = new List<string>();
-        loop.Timer(Start - TimeSpan.FromDays(1)).Subscribe(_ => fired.Add("timer a day before the start"));
-        loop.Scheduler.Schedule(Start - TimeSpan.FromDays(2), () => fired.Add("action two days before the start"));
+        loop.Timer(s_start - TimeSpan.FromDays(1)).Subscribe(_ => fired.Add("timer a day before the start"));
+        loop.Scheduler.Schedule(s_start - TimeSpan.FromDays(2), () => fired.Add("action two days before the start"));
 
         loop.Dispatch(TimeSpan.Zero);
 
@@ -233,7 +233,7 @@ public class TimerBoundaryTests
     }
 
     [Fact]
-    public void Timers_InThePast_OnTheRealClock_FireOnTheNextDispatch_InDeadlineOrder()
+    public void Timers_InThePastOnTheRealClock_FireNextDispatchInDeadlineOrder()
     {
         using var loop = new EventLoop();
         DateTimeOffset now = loop.Now;

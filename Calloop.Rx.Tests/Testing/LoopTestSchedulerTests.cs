@@ -59,7 +59,7 @@ public sealed class LoopTestSchedulerTests : ReactiveTest
     }
 
     [Fact]
-    public void HotMessages_ChannelSends_LoopTimersAndLoopSchedulerWork_ShareOneOrderedMessagesList()
+    public void HotMessages_WithChannelSendsTimersAndSchedulerWork_ShareOneOrderedList()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;
@@ -86,7 +86,7 @@ public sealed class LoopTestSchedulerTests : ReactiveTest
     }
 
     [Fact]
-    public void WorkDueNow_OnTheLoopsScheduler_RunsAtClockPlusOne_InSchedulingOrderWithTheTestSchedulersOwn()
+    public void WorkDueNow_OnTheLoopsScheduler_RunsAtClockPlusOneInOrderWithTheTestSchedulersOwn()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;
@@ -112,7 +112,7 @@ public sealed class LoopTestSchedulerTests : ReactiveTest
     }
 
     [Fact]
-    public void Return_And_Range_OnTheLoopsScheduler_GiveRxsTicks()
+    public void ReturnAndRange_OnTheLoopsScheduler_GiveRxsTicks()
     {
         using var scheduler = new LoopTestScheduler();
         IScheduler loop = scheduler.Loop.Scheduler;
@@ -196,7 +196,7 @@ public sealed class LoopTestSchedulerTests : ReactiveTest
     }
 
     [Fact]
-    public void Sleep_InsideAnItem_MovesBothClocks_AndWhatFellDueRunsAfterIt()
+    public void Sleep_InsideAnItem_MovesBothClocksAndWhatFellDueRunsAfterIt()
     {
         using var scheduler = new LoopTestScheduler();
         EventLoop loop = scheduler.Loop;
@@ -216,7 +216,7 @@ public sealed class LoopTestSchedulerTests : ReactiveTest
     }
 
     [Fact]
-    public void WorkThatThrows_ComesOutOfTheDrive_AtItsTick_AndTheSchedulerCanBeDrivenAgain()
+    public void Work_Throws_ComesOutOfTheDriveAtItsTickAndTheSchedulerGoesOn()
     {
         using var scheduler = new LoopTestScheduler();
         var boom = new InvalidOperationException("boom");
@@ -235,7 +235,7 @@ public sealed class LoopTestSchedulerTests : ReactiveTest
     }
 
     [Fact]
-    public void AdvanceTo_ThroughATestSchedulerReference_StillRunsTheLoop_AndTheLoopCatchesUpAtTheNextDrive()
+    public void AdvanceTo_ThroughATestSchedulerReference_RunsTheLoopWhichCatchesUpAtTheNextDrive()
     {
         using var scheduler = new LoopTestScheduler();
         TestScheduler plain = scheduler;

@@ -6,7 +6,7 @@ namespace Calloop.Rx.Tests.ZeroMQ;
 public class ZeroMqSampleTests
 {
     [Fact]
-    public void Sample_runs_req_rep_and_pub_sub_on_one_loop_and_ends()
+    public void Sample_ReqRepAndPubSubOnOneLoop_RunsAndEnds()
     {
         var output = new StringWriter();
 
@@ -22,7 +22,7 @@ public class ZeroMqSampleTests
     }
 
     [Fact]
-    public void Peer_rejects_bad_arguments()
+    public void Peer_BadArguments_AreRejected()
     {
         var output = new StringWriter();
 

@@ -15,7 +15,7 @@ public class ZmqBackPressureTests
     private const int Capacity = 4;
 
     [Fact]
-    public void TrySend_reports_Full_at_capacity_until_the_socket_takes_messages()
+    public void TrySend_AtCapacity_ReportsFullUntilTheSocketTakesMessages()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -48,7 +48,7 @@ public class ZmqBackPressureTests
     }
 
     [Fact]
-    public void Send_blocks_while_full_and_resumes_when_the_loop_makes_room()
+    public void Send_WhileFull_BlocksUntilTheLoopMakesRoom()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -79,7 +79,7 @@ public class ZmqBackPressureTests
     }
 
     [Fact]
-    public void Ending_the_source_releases_a_blocked_sender()
+    public void Send_SourceEndsWhileBlocked_ReleasesTheSender()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -96,7 +96,7 @@ public class ZmqBackPressureTests
     }
 
     [Fact]
-    public void Cancelling_a_blocked_Send_throws_and_queues_nothing()
+    public void Send_CancelledWhileBlocked_ThrowsAndQueuesNothing()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -114,7 +114,7 @@ public class ZmqBackPressureTests
     }
 
     [Fact]
-    public void Send_on_the_loop_thread_while_full_throws_instead_of_deadlocking()
+    public void Send_OnTheLoopThreadWhileFull_ThrowsInsteadOfDeadlocking()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -131,7 +131,7 @@ public class ZmqBackPressureTests
     }
 
     [Fact]
-    public void An_unbounded_outbox_never_refuses()
+    public void TrySend_UnboundedOutbox_NeverRefuses()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);

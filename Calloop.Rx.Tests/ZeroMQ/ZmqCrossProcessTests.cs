@@ -16,7 +16,7 @@ public class ZmqCrossProcessTests
     [Theory]
     [InlineData(ZmqTestBed.Ipc)]
     [InlineData(ZmqTestBed.Tcp)]
-    public void A_peer_process_echoes_the_loop_requests(string transport)
+    public void PeerProcess_LoopSendsRequests_EchoesThem(string transport)
     {
         using var bed = new ZmqTestBed();
         var req = bed.Socket(ZmqSocketType.Req);

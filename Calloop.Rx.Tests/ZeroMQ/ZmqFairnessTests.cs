@@ -16,7 +16,7 @@ public class ZmqFairnessTests
     private const int BatchLimit = 256;
 
     [Fact]
-    public void A_flood_does_not_starve_a_timer_or_a_channel()
+    public void ZmqSource_Flooded_DoesNotStarveATimerOrAChannel()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -88,7 +88,7 @@ public class ZmqFairnessTests
     }
 
     [Fact]
-    public void Sending_a_long_outbox_also_yields_to_the_loop()
+    public void ZmqSource_LongOutbox_YieldsToTheLoop()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);

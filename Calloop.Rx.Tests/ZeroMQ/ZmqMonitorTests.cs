@@ -10,7 +10,7 @@ namespace Calloop.Rx.Tests.ZeroMQ;
 public class ZmqMonitorTests
 {
     [Fact]
-    public void Monitor_OnABoundSocket_ReportsAcceptedHandshakeAndDisconnected_WithTheEndpoint()
+    public void Monitor_OnABoundSocket_ReportsAcceptedHandshakeAndDisconnectedWithTheEndpoint()
     {
         using var bed = new ZmqTestBed();
         var router = bed.Socket(ZmqSocketType.Router);

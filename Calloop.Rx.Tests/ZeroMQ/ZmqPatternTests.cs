@@ -15,7 +15,7 @@ public class ZmqPatternTests
     /// </summary>
     [Theory]
     [MemberData(nameof(ZmqTestBed.Transports), MemberType = typeof(ZmqTestBed))]
-    public void Req_rep_round_trips_with_the_loop_as_req(string transport)
+    public void ReqRep_LoopAsReq_RoundTrips(string transport)
     {
         using var bed = new ZmqTestBed();
         var rep = PeerSocket(bed, ZmqSocketType.Rep);
@@ -53,7 +53,7 @@ public class ZmqPatternTests
     /// <summary>The chapter's REP stall: after receiving, a REP is not writable until it replies, and then readable again without an edge.</summary>
     [Theory]
     [MemberData(nameof(ZmqTestBed.Transports), MemberType = typeof(ZmqTestBed))]
-    public void Req_rep_round_trips_with_the_loop_as_rep(string transport)
+    public void ReqRep_LoopAsRep_RoundTrips(string transport)
     {
         using var bed = new ZmqTestBed();
         var rep = bed.Socket(ZmqSocketType.Rep);
@@ -85,7 +85,7 @@ public class ZmqPatternTests
 
     [Theory]
     [MemberData(nameof(ZmqTestBed.Transports), MemberType = typeof(ZmqTestBed))]
-    public void Pub_sub_delivers_the_subscribed_topics_only(string transport)
+    public void PubSub_Subscribed_DeliversTheSubscribedTopicsOnly(string transport)
     {
         using var bed = new ZmqTestBed();
         var xpub = bed.Socket(ZmqSocketType.XPub);
@@ -123,7 +123,7 @@ public class ZmqPatternTests
     /// </summary>
     [Theory]
     [MemberData(nameof(ZmqTestBed.Transports), MemberType = typeof(ZmqTestBed))]
-    public void Push_pull_100000_messages_arrive_all_and_in_order(string transport)
+    public void PushPull_100000Messages_ArriveAllAndInOrder(string transport)
     {
         const int Count = 100_000;
         using var bed = new ZmqTestBed();
@@ -156,7 +156,7 @@ public class ZmqPatternTests
 
     [Theory]
     [MemberData(nameof(ZmqTestBed.Transports), MemberType = typeof(ZmqTestBed))]
-    public void Dealer_router_serves_several_peers(string transport)
+    public void DealerRouter_SeveralPeers_ServesEach(string transport)
     {
         const int Peers = 4;
         const int Requests = 50;
@@ -198,7 +198,7 @@ public class ZmqPatternTests
     [Theory]
     [InlineData(ZmqTestBed.Ipc)]
     [InlineData(ZmqTestBed.Tcp)]
-    public void A_restarted_peer_is_served_again(string transport)
+    public void Router_PeerRestarted_ServesItAgain(string transport)
     {
         using var bed = new ZmqTestBed();
         var router = bed.Socket(ZmqSocketType.Router);
@@ -230,7 +230,7 @@ public class ZmqPatternTests
 
     /// <summary>The other way round: the loop connects, the server it talks to restarts at the same address, and the loop's socket reconnects.</summary>
     [Fact]
-    public void A_restarted_server_is_reached_again_after_reconnection()
+    public void Dealer_ServerRestarted_ReachesItAgainAfterReconnection()
     {
         using var bed = new ZmqTestBed();
         var server = bed.Socket(ZmqSocketType.Router);

@@ -15,7 +15,7 @@ public class ZmqSendAsyncTests
     private const int Capacity = 4;
 
     [Fact]
-    public async Task SendAsync_waits_while_full_and_completes_when_the_loop_makes_room()
+    public async Task SendAsync_WhileFull_CompletesWhenTheLoopMakesRoom()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -51,7 +51,7 @@ public class ZmqSendAsyncTests
     }
 
     [Fact]
-    public async Task Waiting_sends_get_room_in_the_order_they_started_waiting_and_a_disposed_senders_turn_passes_on()
+    public async Task SendAsync_SeveralWaiting_GetRoomInArrivalOrderAndSkipDisposedSenders()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -76,7 +76,7 @@ public class ZmqSendAsyncTests
     }
 
     [Fact]
-    public async Task Cancelling_a_waiting_SendAsync_fails_it_and_queues_nothing()
+    public async Task SendAsync_CancelledWhileWaiting_FailsAndQueuesNothing()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -101,7 +101,7 @@ public class ZmqSendAsyncTests
     }
 
     [Fact]
-    public async Task Ending_the_source_fails_a_waiting_SendAsync()
+    public async Task SendAsync_SourceEndsWhileWaiting_Fails()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -118,7 +118,7 @@ public class ZmqSendAsyncTests
     }
 
     [Fact]
-    public async Task Disposing_the_loop_fails_a_waiting_SendAsync()
+    public async Task SendAsync_LoopDisposedWhileWaiting_Fails()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -134,7 +134,7 @@ public class ZmqSendAsyncTests
     }
 
     [Fact]
-    public async Task An_unbounded_outbox_completes_every_SendAsync_at_once()
+    public async Task SendAsync_UnboundedOutbox_CompletesAtOnce()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -151,7 +151,7 @@ public class ZmqSendAsyncTests
     }
 
     [Fact]
-    public void SendAsync_racing_its_cancellation_either_queues_once_or_fails_without_queuing()
+    public void SendAsync_RacingItsCancellation_QueuesOnceOrFailsWithoutQueuing()
     {
         Stress.RaceTrials.Run(maxTrials: 100, ciSeconds: 1.5, trial =>
         {
@@ -198,7 +198,7 @@ public class ZmqSendAsyncTests
     }
 
     [Fact]
-    public void SendAsync_that_has_to_wait_allocates_no_more_than_sends_that_do_not()
+    public void SendAsync_HavingToWait_AllocatesNoMoreThanWithoutWaiting()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);

@@ -10,7 +10,7 @@ namespace Calloop.Rx.Tests.ZeroMQ;
 public class ZmqShutdownTests
 {
     [Fact]
-    public void Disposing_the_loop_and_context_with_a_peerless_push_full_of_messages_returns()
+    public void Dispose_LoopAndContextWithAFullPeerlessPush_Returns()
     {
         var context = new ZmqContext();
         var loop = new EventLoop();
@@ -45,7 +45,7 @@ public class ZmqShutdownTests
     }
 
     [Fact]
-    public void Remove_with_pending_messages_returns_and_the_context_terminates()
+    public void Remove_WithPendingMessages_ReturnsAndTheContextTerminates()
     {
         var context = new ZmqContext();
         using var loop = new EventLoop();
@@ -69,7 +69,7 @@ public class ZmqShutdownTests
     }
 
     [Fact]
-    public void Context_dispose_before_the_loop_waits_for_nothing()
+    public void Context_DisposedBeforeTheLoop_WaitsForNothing()
     {
         // Sockets keep their context alive: disposing it first only defers zmq_ctx_term to the last socket's close.
         var context = new ZmqContext();

@@ -51,7 +51,7 @@ public class ZmqSocketOptionTests
 
     [Theory]
     [MemberData(nameof(Readable))]
-    public void Named_readable_option_reads_back_what_was_set(ZmqSocketOption option, ZmqSocketType type, int value)
+    public void NamedOption_Readable_ReadsBackWhatWasSet(ZmqSocketOption option, ZmqSocketType type, int value)
     {
         using var context = new ZmqContext();
         using var socket = new ZmqSocket(context, type);
@@ -62,7 +62,7 @@ public class ZmqSocketOptionTests
 
     [Theory]
     [MemberData(nameof(WriteOnly))]
-    public void Named_write_only_option_is_accepted_where_it_applies_and_refused_elsewhere(ZmqSocketOption option, ZmqSocketType type)
+    public void NamedOption_WriteOnly_AcceptedWhereItAppliesAndRefusedElsewhere(ZmqSocketOption option, ZmqSocketType type)
     {
         using var context = new ZmqContext();
         using var socket = new ZmqSocket(context, type);
@@ -75,7 +75,7 @@ public class ZmqSocketOptionTests
     }
 
     [Fact]
-    public void Named_binary_options_are_accepted_where_they_apply()
+    public void NamedOption_Binary_AcceptedWhereItApplies()
     {
         using var context = new ZmqContext();
         using var xpub = new ZmqSocket(context, ZmqSocketType.XPub);

@@ -9,13 +9,13 @@ public class ZmqSocketTests
     private const int EADDRINUSE = 98;
 
     [Fact]
-    public void LibraryVersion_is_libzmq_4()
+    public void LibraryVersion_Installed_IsLibzmq4()
     {
         Assert.Equal(4, ZmqContext.LibraryVersion.Major);
     }
 
     [Fact]
-    public void Options_round_trip()
+    public void Options_SetThenGet_RoundTrip()
     {
         using var bed = new ZmqTestBed();
         var socket = bed.Socket(ZmqSocketType.Dealer);
@@ -40,7 +40,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Errors_carry_zmq_errno_and_strerror()
+    public void Errors_FromLibzmq_CarryErrnoAndStrerror()
     {
         using var bed = new ZmqTestBed();
         var first = bed.Socket(ZmqSocketType.Pull);
@@ -60,7 +60,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Req_sending_twice_reports_EFSM()
+    public void Req_SendingTwice_ReportsEfsm()
     {
         using var bed = new ZmqTestBed();
         var rep = bed.Socket(ZmqSocketType.Rep);
@@ -74,7 +74,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Non_blocking_calls_return_false_instead_of_waiting()
+    public void NonBlockingCalls_NothingReady_ReturnFalseInsteadOfWaiting()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -91,7 +91,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Multipart_messages_keep_their_frames()
+    public void Multipart_SentAndReceived_KeepsItsFrames()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -118,7 +118,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Frame_by_frame_receive_reports_more()
+    public void Receive_FrameByFrame_ReportsMore()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -134,7 +134,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Empty_or_null_messages_are_rejected()
+    public void Send_EmptyOrNullMessage_IsRejected()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -144,7 +144,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Wildcard_tcp_bind_reports_the_real_port()
+    public void Bind_WildcardTcpPort_ReportsTheRealPort()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -157,7 +157,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Receive_timeout_reports_EAGAIN()
+    public void Receive_TimeoutExpires_ReportsEagain()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -168,7 +168,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Closing_a_push_with_undelivered_messages_does_not_wait()
+    public void Close_PushWithUndeliveredMessages_DoesNotWait()
     {
         // The classic hang: a PUSH connected to nobody, holding messages; zmq_ctx_term would wait for ever with the
         // default linger. Closing sets linger 0, so the context terminates at once.
@@ -190,7 +190,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Context_disposed_before_its_sockets_terminates_after_the_last_one()
+    public void Context_DisposedBeforeItsSockets_TerminatesAfterTheLastOne()
     {
         var context = new ZmqContext();
         var socket = new ZmqSocket(context, ZmqSocketType.Pull);
@@ -206,7 +206,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Close_with_linger_delivers_what_libzmq_accepted()
+    public void Close_WithLinger_DeliversWhatLibzmqAccepted()
     {
         var context = new ZmqContext();
         var receiverContext = new ZmqContext();
@@ -228,7 +228,7 @@ public class ZmqSocketTests
     }
 
     [Fact]
-    public void Context_shutdown_makes_calls_fail_with_ETERM()
+    public void Context_Shutdown_MakesCallsFailWithEterm()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);

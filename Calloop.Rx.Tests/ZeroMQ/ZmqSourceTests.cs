@@ -12,7 +12,7 @@ namespace Calloop.Rx.Tests.ZeroMQ;
 public class ZmqSourceTests
 {
     [Fact]
-    public void Messages_that_arrived_before_subscribe_are_received()
+    public void Receive_MessagesArrivedBeforeSubscribe_AreReceived()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -35,7 +35,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Messages_queued_before_subscribe_are_sent_once_subscribed()
+    public void Outbox_MessagesQueuedBeforeSubscribe_AreSentOnceSubscribed()
     {
         // A socket that can receive (a send-only one registers at creation: ZmqSendOnlyTests).
         using var bed = new ZmqTestBed();
@@ -62,7 +62,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Outbox_waits_while_the_socket_is_not_writable_without_blocking_the_loop()
+    public void Outbox_SocketNotWritable_WaitsWithoutBlockingTheLoop()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -88,7 +88,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Update_after_configuring_the_socket_looks_at_it_again()
+    public void Update_AfterConfiguringTheSocket_LooksAtItAgain()
     {
         using var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -109,7 +109,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Several_subscribers_each_receive_every_message()
+    public void Subscribe_SeveralSubscribers_EachReceiveEveryMessage()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -131,7 +131,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Disable_pauses_and_Enable_resumes_without_loss()
+    public void DisableEnable_PauseAndResume_LoseNothing()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -157,7 +157,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void A_new_subscriber_gets_what_arrived_while_nobody_listened()
+    public void Subscribe_AfterNobodyListened_GetsWhatArrivedMeanwhile()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -184,7 +184,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void An_observer_exception_leaves_Dispatch_and_the_rest_follows()
+    public void ObserverException_LeavesDispatch_TheRestFollows()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -216,7 +216,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Remove_completes_closes_the_senders_and_the_socket()
+    public void Remove_Called_CompletesAndClosesTheSendersAndTheSocket()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -243,7 +243,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Remove_from_inside_a_delivery_stops_receiving_at_once()
+    public void Remove_InsideADelivery_StopsReceivingAtOnce()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -269,7 +269,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void LeaveSocketOpen_hands_the_socket_back()
+    public void LeaveSocketOpen_OnRemove_HandsTheSocketBack()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -287,7 +287,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Loop_dispose_completes_the_source_and_closes_the_socket()
+    public void LoopDispose_WithALiveSource_CompletesItAndClosesTheSocket()
     {
         var bed = new ZmqTestBed();
         var push = bed.Socket(ZmqSocketType.Push);
@@ -308,7 +308,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void A_libzmq_failure_ends_the_source_with_OnError()
+    public void LibzmqFailure_WhileReceiving_EndsTheSourceWithOnError()
     {
         using var bed = new ZmqTestBed();
         var dealer = bed.Socket(ZmqSocketType.Dealer);
@@ -328,7 +328,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Rx_operators_compose_over_the_source()
+    public void RxOperators_OverTheSource_Compose()
     {
         using var bed = new ZmqTestBed();
         var pull = bed.Socket(ZmqSocketType.Pull);
@@ -355,7 +355,7 @@ public class ZmqSourceTests
     }
 
     [Fact]
-    public void Create_validates_its_arguments()
+    public void Create_BadArguments_AreRejected()
     {
         using var bed = new ZmqTestBed();
         var socket = bed.Socket(ZmqSocketType.Pull);
