@@ -108,6 +108,9 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>The dispatch state machine and the dispatch role.</summary>
     internal DispatchCycle Cycle => _cycle;
 
+    /// <summary>Immediate work, the timer heap and idles.</summary>
+    internal WorkQueue Work => _work;
+
     /// <summary>The per-dispatch hooks of custom sources.</summary>
     internal LifecycleHooks Hooks => _hooks;
 
