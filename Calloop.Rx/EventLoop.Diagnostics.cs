@@ -21,9 +21,6 @@ public sealed partial class EventLoop
     /// <summary>The installed monitor, or null when nobody observes the diagnostics.</summary>
     internal LoopMonitor? Monitor => _cycle.Monitor;
 
-    /// <summary>Timers and timed actions pending. Caller holds the gate.</summary>
-    internal int LiveTimersLocked => _work.Timers.Count;
-
     /// <summary>A statistics sample (loop thread).</summary>
     internal LoopStatistics SampleStatistics(LoopMonitor monitor)
     {

@@ -189,7 +189,7 @@ internal sealed class LoopMonitor
     }
 
     /// <summary>Timers and timed actions pending in the loop. Caller holds the gate.</summary>
-    public long LiveTimersLocked() => _loop.LiveTimersLocked;
+    public long LiveTimersLocked() => _loop.Work.Timers.Count;
 
     /// <summary>Values delivered by sources of <paramref name="kind"/>, retired ones included. Caller holds the gate.</summary>
     public long EventsOfKind(SourceKind kind, IEnumerable<ILoopSource> sources) =>
