@@ -8,7 +8,7 @@ public sealed partial class EventLoop
     /// provided <see cref="PrepareExternalWait"/> ran after the last dispatch. The loop owns the fd: do not close it,
     /// and stop polling it before disposing the loop. Readable from any thread.
     /// </summary>
-    public int PollFd => _epoll.Fd;
+    public int PollFd => _waiter.Epoll.Fd;
 
     /// <summary>
     /// Drives <paramref name="inner"/> from this loop: while the returned source has a subscriber, the inner loop's
@@ -45,14 +45,14 @@ public sealed partial class EventLoop
     /// <exception cref="InvalidOperationException">Called from inside a dispatch, or while another thread dispatches.</exception>
     public TimeSpan? PrepareExternalWait()
     {
-        if (!EnterDispatch())
+        if (!_cycle.Enter())
         {
             return null;
         }
 
         try
         {
-            return _disposed ? null : ArmExternalWake();
+            return _disposed ? null : _waiter.ArmForExternalWait(resuming: !_cycle.IsIdle);
         }
         finally
         {
@@ -64,26 +64,5 @@ public sealed partial class EventLoop
     /// Makes <see cref="PollFd"/> readable now, whether or not anyone waits, for a driver's first dispatch (which
     /// arms the rest). Any thread; after disposal it does nothing.
     /// </summary>
-    internal void WakeExternalWaiter() => _waker.Write(1);
-
-    /// <summary>Arms the waker and the timerfd as a blocking wait would, without waiting. Caller holds the dispatch role.</summary>
-    private TimeSpan? ArmExternalWake()
-    {
-        // Stop only ends Run, which a driven loop never calls; left set, it would keep the fd readable for ever.
-        _stopRequested = false;
-
-        // Armed before looking, as in Wait: work queued after the look writes the waker itself.
-        Interlocked.Exchange(ref _wakeArmed, 1);
-        long bound = _phase != Phase.None ? 0 : BoundWait(-1);
-        if (bound == 0)
-        {
-            // Work is waiting (or an interrupted dispatch has more to deliver): make the fd readable now.
-            Interlocked.Exchange(ref _wakeArmed, 0);
-            _waker.Write(1);
-            return TimeSpan.Zero;
-        }
-
-        SetWakeTimer(bound);
-        return bound < 0 ? null : TimeSpan.FromTicks(bound);
-    }
+    internal void WakeExternalWaiter() => _waiter.WakeNow();
 }

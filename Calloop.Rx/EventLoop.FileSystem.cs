@@ -2,9 +2,6 @@ namespace Calloop.Rx;
 
 public sealed partial class EventLoop
 {
-    // Made by the first watch to register and kept until the loop is disposed (one inotify fd for all watches). Guarded by the gate.
-    private InotifyHub? _inotify;
-
     /// <summary>
     /// Watches a file or directory (with <see cref="FileWatchOptions.Recursive"/>, a whole tree) for changes, over the
     /// loop's one inotify fd; see <see cref="FileWatchSource"/>. Nothing is watched until the source is subscribed.
@@ -36,8 +33,8 @@ public sealed partial class EventLoop
 
     /// <summary>The loop's inotify hub, made now if needed (or again after its fd failed). Caller holds the gate.</summary>
     /// <exception cref="LoopException">inotify_init1 failed, for example EMFILE (the per-user instance limit).</exception>
-    internal InotifyHub InotifyLocked => _inotify is { IsClosed: false } hub ? hub : _inotify = InotifyHub.Create(this);
+    internal InotifyHub InotifyLocked => _sources.Inotify is { IsClosed: false } hub ? hub : _sources.Inotify = InotifyHub.Create(this);
 
     /// <summary>The loop's inotify hub if one was made. Caller holds the gate.</summary>
-    internal InotifyHub? InotifyIfMade => _inotify;
+    internal InotifyHub? InotifyIfMade => _sources.Inotify;
 }

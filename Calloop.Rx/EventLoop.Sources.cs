@@ -6,11 +6,6 @@ namespace Calloop.Rx;
 
 public sealed partial class EventLoop
 {
-    // Cancelled by Dispose itself, not by the teardown (which may wait for another thread's dispatch to finish), so
-    // that senders blocked for room in a bounded channel learn at once that the loop is gone. Never disposed: it owns
-    // no timer and no wait handle, and a sender may still register with it after the teardown.
-    private readonly CancellationTokenSource _disposal = new();
-
     /// <summary>Readiness of a raw fd. The caller keeps the fd open until the source is unregistered.</summary>
     /// <exception cref="LoopException">The fd is not open (EBADF), checked now; an fd the kernel refuses is reported by <c>Subscribe</c>.</exception>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
@@ -52,7 +47,7 @@ public sealed partial class EventLoop
             throw new ArgumentOutOfRangeException(nameof(due), due, "A timer's delay cannot be negative.");
         }
 
-        return Track(new TimerSource(this, DeadlineAfter(due), next));
+        return Track(new TimerSource(this, _time.DeadlineAfter(due), next));
     }
 
     /// <summary>A timer that fires once at <paramref name="deadline"/> (a past deadline fires on the next dispatch), then completes.</summary>
@@ -60,7 +55,7 @@ public sealed partial class EventLoop
 
     /// <summary>A timer that fires first at <paramref name="deadline"/>; <paramref name="next"/> decides what follows each event.</summary>
     public TimerSource Timer(DateTimeOffset deadline, Func<DateTimeOffset, TimeoutAction>? next) =>
-        Track(new TimerSource(this, ToTicks(deadline), next));
+        Track(new TimerSource(this, _time.ToTicks(deadline), next));
 
     /// <summary>A ping: a thread-safe sender and the source it wakes (calloop's <c>make_ping</c>). Uses no fd of its own.</summary>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>

@@ -2,12 +2,9 @@ namespace Calloop.Rx;
 
 public sealed partial class EventLoop
 {
-    private int _maxStepsPerInstant = 100_000;
-    private bool _dueWorkWaitsOneTick;
-
     /// <summary>The virtual clock's starting time (<see cref="LoopClock.Start"/>), or null on the real clock.</summary>
     /// <remarks>Any thread; it never changes.</remarks>
-    public DateTimeOffset? VirtualStart => IsVirtual ? _anchor : null;
+    public DateTimeOffset? VirtualStart => IsVirtual ? _time.Anchor : null;
 
     /// <summary>
     /// When the loop next has work to run: <see cref="Now"/> (or earlier) when immediate work is waiting, otherwise
@@ -24,16 +21,16 @@ public sealed partial class EventLoop
             bool immediate;
             lock (Gate)
             {
-                next = _timers.NextDeadline;
-                immediate = _ready.Count > 0 || HasDeferredReady;
+                next = _work.Timers.NextDeadline;
+                immediate = _work.QueuedCountLocked > 0 || _ready.HasDeferred;
             }
 
-            if (immediate || (IsOnLoopThread && (_running.Count > 0 || _dueCursor < _due.Count)))
+            if (immediate || (IsOnLoopThread && _cycle.HasTakenWork))
             {
-                next = Math.Min(next, NowTicks);
+                next = Math.Min(next, _time.NowTicks);
             }
 
-            return next == long.MaxValue ? null : ToDateTimeOffset(next);
+            return next == long.MaxValue ? null : _time.ToDateTimeOffset(next);
         }
     }
 
@@ -48,11 +45,11 @@ public sealed partial class EventLoop
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxStepsPerInstant
     {
-        get => _maxStepsPerInstant;
+        get => _time.MaxStepsPerInstant;
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _maxStepsPerInstant = value;
+            _time.MaxStepsPerInstant = value;
         }
     }
 
@@ -70,7 +67,7 @@ public sealed partial class EventLoop
     /// <exception cref="InvalidOperationException">Set to true on a loop that is not virtual.</exception>
     public bool DueWorkWaitsOneTick
     {
-        get => _dueWorkWaitsOneTick;
+        get => _time.DueWorkWaitsOneTick;
         set
         {
             if (value)
@@ -78,7 +75,7 @@ public sealed partial class EventLoop
                 ThrowIfNotVirtual();
             }
 
-            _dueWorkWaitsOneTick = value;
+            _time.DueWorkWaitsOneTick = value;
         }
     }
 
@@ -113,8 +110,8 @@ public sealed partial class EventLoop
     {
         ThrowIfNotVirtual();
         ThrowIfDisposed();
-        long to = ToTicks(target);
-        if (to < NowTicks)
+        long to = _time.ToTicks(target);
+        if (to < _time.NowTicks)
         {
             throw new ArgumentOutOfRangeException(nameof(target), target, $"Virtual time cannot go backwards (now {Now:O}).");
         }
@@ -155,12 +152,12 @@ public sealed partial class EventLoop
         ThrowIfDisposed();
         if (IsOnLoopThread)
         {
-            Volatile.Write(ref _virtualNow, DeadlineAfter(duration));
+            _time.SetVirtualNow(_time.DeadlineAfter(duration));
             return;
         }
 
         // Taking the dispatch role keeps a dispatch on another thread from reading the clock while it moves.
-        if (!EnterDispatch())
+        if (!_cycle.Enter())
         {
             ThrowHelper.ThrowLoopDisposed();
         }
@@ -168,7 +165,7 @@ public sealed partial class EventLoop
         SynchronizationContext? current = System.Threading.SynchronizationContext.Current;
         try
         {
-            Volatile.Write(ref _virtualNow, DeadlineAfter(duration));
+            _time.SetVirtualNow(_time.DeadlineAfter(duration));
         }
         finally
         {
@@ -187,12 +184,12 @@ public sealed partial class EventLoop
     /// <summary>Steps the virtual clock up to <paramref name="to"/> (or until idle), leaving it there when <paramref name="stopAtTarget"/>.</summary>
     private void Advance(long to, bool stopAtTarget)
     {
-        if (!EnterDispatch())
+        if (!_cycle.Enter())
         {
             ThrowHelper.ThrowLoopDisposed();
         }
 
-        SynchronizationContext? previous = InstallSynchronizationContext();
+        SynchronizationContext? previous = _async.InstallSynchronizationContext();
         try
         {
             // Settled: the last step at the current instant ran no timer or action. Until then the clock stays put and
@@ -200,7 +197,7 @@ public sealed partial class EventLoop
             // delivered at the time they happen. Deliveries and idles alone do not unsettle an instant: an fd nobody
             // drains, or an idle that re-inserts itself, would otherwise hold the clock forever.
             bool settled = false;
-            long instant = NowTicks;
+            long instant = _time.NowTicks;
             int steps = 0;
             while (!_disposed)
             {
@@ -208,36 +205,34 @@ public sealed partial class EventLoop
                 bool ready;
                 lock (Gate)
                 {
-                    next = _timers.NextDeadline;
-                    ready = _ready.Count > 0 || HasDeferredReady;
+                    next = _work.Timers.NextDeadline;
+                    ready = _work.QueuedCountLocked > 0 || _ready.HasDeferred;
                 }
 
                 // What is runnable now (immediate work, the rest of an interrupted dispatch) runs before the clock
                 // moves on, as it would on the real clock: the next deadline is never reached while work is ready.
-                if (settled && !ready && _phase == Phase.None)
+                if (settled && !ready && _cycle.IsIdle)
                 {
                     // long.MaxValue: no timer, or only ones that never fire (even when the target is "forever").
                     // A Sleep may have carried the clock past the target: what fell due meanwhile still runs.
-                    if (next > Math.Max(to, NowTicks) || next == long.MaxValue)
+                    if (next > Math.Max(to, _time.NowTicks) || next == long.MaxValue)
                     {
                         break;
                     }
 
-                    if (next > NowTicks)
+                    if (next > _time.NowTicks)
                     {
-                        Volatile.Write(ref _virtualNow, next);
+                        _time.SetVirtualNow(next);
                     }
                 }
 
                 CountStep(ref instant, ref steps);
-                _ranWork = false;
-                DispatchCore(0);
-                settled = !_ranWork;
+                settled = !_cycle.Step();
             }
 
-            if (stopAtTarget && to > NowTicks)
+            if (stopAtTarget && to > _time.NowTicks)
             {
-                Volatile.Write(ref _virtualNow, to);
+                _time.SetVirtualNow(to);
             }
         }
         finally
@@ -249,17 +244,17 @@ public sealed partial class EventLoop
     /// <summary>Counts a step at the current instant; throws once there have been more than <see cref="MaxStepsPerInstant"/>.</summary>
     private void CountStep(ref long instant, ref int steps)
     {
-        long now = NowTicks;
+        long now = _time.NowTicks;
         if (now != instant)
         {
             instant = now;
             steps = 0;
         }
 
-        if (++steps > _maxStepsPerInstant)
+        if (++steps > _time.MaxStepsPerInstant)
         {
             throw new InvalidOperationException(
-                $"Virtual time is stuck at {Now:O}: work kept running at that instant for more than {_maxStepsPerInstant} steps " +
+                $"Virtual time is stuck at {Now:O}: work kept running at that instant for more than {_time.MaxStepsPerInstant} steps " +
                 "(MaxStepsPerInstant), so something re-schedules itself there forever, such as a zero-period SchedulePeriodic, " +
                 "Repeat of an immediate value, or a timer re-armed at its own deadline. The clock stays at that instant.");
         }

@@ -1,6 +1,6 @@
-using System.Diagnostics;
+using Calloop.Rx.Diagnostics;
 using Calloop.Rx.Interop;
-using Calloop.Rx.Collections;
+using Calloop.Rx.Loop;
 using Calloop.Rx.Scheduling;
 
 namespace Calloop.Rx;
@@ -21,29 +21,22 @@ namespace Calloop.Rx;
 /// </remarks>
 public sealed partial class EventLoop : IDisposable
 {
-    /// <summary>epoll data of the loop's own waker eventfd. Its slot, <see cref="Token.MaxSlot"/>, is never given to a source.</summary>
-    private const ulong WakerToken = ulong.MaxValue;
+    // The machinery, one job each (see docs/architecture.md). Readonly, so each is one load from here.
+    private readonly LoopTime _time;
+    private readonly ReadyList _ready = new();
+    private readonly WorkQueue _work = new();
+    private readonly SourceTable _sources = new();
+    private readonly LifecycleHooks _hooks = new();
+    private readonly Waiter _waiter;
+    private readonly DispatchCycle _cycle;
+    private readonly AsyncIntegration _async;
+    private LoopDiagnostics? _diagnostics;
 
-    /// <summary>epoll data of the loop's own timerfd, in the same reserved slot as <see cref="WakerToken"/>.</summary>
-    private const ulong TimerToken = ulong.MaxValue - (1UL << 24);
-
-    private readonly Epoll _epoll;
-    private readonly EventFd _waker;
-    private readonly TimerFd? _timerFd;
-    private readonly long _originTimestamp;
-    private readonly DateTimeOffset _anchor;
-    private readonly TimerHeap _timers = new();
-    private Queue<WorkItem> _ready = new();
-    private Queue<WorkItem> _running = new();
-    private readonly IdleQueue _idles = new();
-    private readonly SlotTable<ILoopSource> _tracked = new();
-    private long _virtualNow;
-    private long _spinTicks = TimeSpan.FromMicroseconds(20).Ticks;
-    private int _wakeArmed;
-    private int _wakeRequested;
-    private volatile bool _stopRequested;
+    // Cancelled by Dispose itself, not by the teardown (which may wait for another thread's dispatch to finish), so
+    // that senders blocked for room in a bounded channel learn at once that the loop is gone. Never disposed: it owns
+    // no timer and no wait handle, and a sender may still register with it after the teardown.
+    private readonly CancellationTokenSource _disposal = new();
     private volatile bool _disposed;
-    private bool _tornDown; // under the gate once set: owed completions queued after it are delivered by their caller
 
     /// <summary>Creates a loop on the real monotonic clock.</summary>
     /// <exception cref="LoopException">epoll or the waker eventfd could not be created.</exception>
@@ -60,29 +53,10 @@ public sealed partial class EventLoop : IDisposable
     {
         ArgumentNullException.ThrowIfNull(clock);
         LoopPlatform.ThrowIfUnsupported(OperatingSystem.IsLinux());
-        IsVirtual = clock.IsVirtual;
-        _originTimestamp = Stopwatch.GetTimestamp();
-        _anchor = clock.IsVirtual ? clock.Start : DateTimeOffset.UtcNow;
-        _epoll = new Epoll();
-        try
-        {
-            _waker = new EventFd("EventLoop waker");
-            AddOwnFd(_waker.Fd, Sys.EpollIn, WakerToken, "EventLoop waker");
-            if (!IsVirtual)
-            {
-                // Edge-triggered: each expiry wakes one wait, and re-arming clears it, so it is never read.
-                _timerFd = new TimerFd("EventLoop timer");
-                AddOwnFd(_timerFd.Fd, Sys.EpollIn | Sys.EpollEt, TimerToken, "EventLoop timer");
-            }
-        }
-        catch
-        {
-            _timerFd?.Dispose();
-            _waker?.Dispose();
-            _epoll.Dispose();
-            throw;
-        }
-
+        _time = new LoopTime(clock);
+        _waiter = new Waiter(this, _ready, _work, _time);
+        _cycle = new DispatchCycle(this, _waiter, _ready, _sources, _work, _time, _hooks);
+        _async = new AsyncIntegration(this);
         Scheduler = new LoopScheduler(this);
         Poller = new Poller(this);
     }
@@ -99,19 +73,19 @@ public sealed partial class EventLoop : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public TimeSpan SpinBeforeWait
     {
-        get => TimeSpan.FromTicks(_spinTicks);
+        get => TimeSpan.FromTicks(_waiter.SpinTicks);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            _spinTicks = value.Ticks;
+            _waiter.SpinTicks = value.Ticks;
         }
     }
 
     /// <summary>Whether the loop runs on a virtual clock (see <see cref="AdvanceBy(TimeSpan)"/>).</summary>
-    public bool IsVirtual { get; }
+    public bool IsVirtual => _time.IsVirtual;
 
     /// <summary>The loop's current time: the real clock, or the virtual clock's current value.</summary>
-    public DateTimeOffset Now => ToDateTimeOffset(NowTicks);
+    public DateTimeOffset Now => _time.ToDateTimeOffset(_time.NowTicks);
 
     /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
     public bool IsDisposed => _disposed;
@@ -122,41 +96,35 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>The lock guarding registrations, the timer heap and the queues. Never held while user code runs.</summary>
     internal Lock Gate { get; } = new();
 
-    internal Epoll Epoll => _epoll;
+    /// <summary>The loop's epoll instance, for sources that add their own fds.</summary>
+    internal Epoll Epoll => _waiter.Epoll;
 
-    /// <summary>Loop time in ticks since the loop's origin.</summary>
-    internal long NowTicks => IsVirtual ? Volatile.Read(ref _virtualNow) : Stopwatch.GetElapsedTime(_originTimestamp).Ticks;
+    /// <summary>The loop's clock.</summary>
+    internal LoopTime Time => _time;
 
-    internal DateTimeOffset ToDateTimeOffset(long ticks) =>
-        ticks >= long.MaxValue / 2 ? DateTimeOffset.MaxValue : _anchor.AddTicks(Math.Min(ticks, DateTimeOffset.MaxValue.Ticks - _anchor.Ticks));
+    /// <summary>Registrations, fd owners and tracked sources.</summary>
+    internal SourceTable Sources => _sources;
 
-    internal long ToTicks(DateTimeOffset instant) =>
-        instant == DateTimeOffset.MaxValue ? long.MaxValue : (instant - _anchor).Ticks;
+    /// <summary>The dispatch state machine and the dispatch role.</summary>
+    internal DispatchCycle Cycle => _cycle;
 
-    /// <summary>Deadline for "now + <paramref name="due"/>", saturating at "never" on overflow (as calloop's <c>Duration::MAX</c>).</summary>
-    internal long DeadlineAfter(TimeSpan due)
-    {
-        long now = NowTicks;
-        long ticks = Math.Max(0, due.Ticks);
-        return ticks >= long.MaxValue - now ? long.MaxValue : now + ticks;
-    }
+    /// <summary>Immediate work, the timer heap and idles.</summary>
+    internal WorkQueue Work => _work;
+
+    /// <summary>The per-dispatch hooks of custom sources.</summary>
+    internal LifecycleHooks Hooks => _hooks;
+
+    /// <summary>The synchronization context, task scheduler, time provider and async work owed an answer on disposal.</summary>
+    internal AsyncIntegration Async => _async;
 
     /// <summary>
     /// Asks <see cref="Run(TimeSpan?, Action{EventLoop}?)"/> to return after the current dispatch, and wakes a blocked
     /// dispatch. Callable from any thread. Unlike calloop, one call both stops and wakes.
     /// </summary>
-    public void Stop()
-    {
-        _stopRequested = true;
-        WakeUp();
-    }
+    public void Stop() => _waiter.RequestStop();
 
     /// <summary>Makes a blocked (or the next) dispatch return without waiting. Callable from any thread; calls coalesce.</summary>
-    public void WakeUp()
-    {
-        Volatile.Write(ref _wakeRequested, 1);
-        WakeIfSleeping();
-    }
+    public void WakeUp() => _waiter.RequestWake();
 
     /// <summary>
     /// Dispatches until <see cref="Stop"/> is called. Like calloop, a <see cref="Stop"/> issued before
@@ -170,12 +138,12 @@ public sealed partial class EventLoop : IDisposable
     {
         ValidateTimeout(timeout);
         ThrowIfDisposed();
-        _stopRequested = false;
+        _waiter.ClearStop();
         long ticks = timeout is { } t ? t.Ticks : -1;
         while (DispatchOnce(ticks))
         {
             afterDispatch?.Invoke(this);
-            if (_stopRequested || _disposed)
+            if (_waiter.StopRequested || _disposed)
             {
                 break;
             }
@@ -194,7 +162,7 @@ public sealed partial class EventLoop : IDisposable
         lock (Gate)
         {
             ThrowIfDisposed();
-            return new IdleHandle(this, _idles.AddLocked(callback));
+            return new IdleHandle(this, _work.Idles.AddLocked(callback));
         }
     }
 
@@ -202,7 +170,7 @@ public sealed partial class EventLoop : IDisposable
     {
         lock (Gate)
         {
-            _idles.CancelLocked(id);
+            _work.Idles.CancelLocked(id);
         }
     }
 
@@ -256,121 +224,135 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>Queues work to run in the next actions phase. Caller need not hold the gate.</summary>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     internal void Enqueue(WorkItem item)
     {
         lock (Gate)
         {
             ThrowIfDisposed();
-            _ready.Enqueue(item);
+            _work.EnqueueLocked(item);
         }
 
-        WakeIfSleeping();
+        _waiter.WakeIfSleeping();
     }
 
-    /// <summary>
-    /// Queues an owed notification for the next actions phase, even on a disposed loop whose teardown has not run yet
-    /// (teardown delivers it then). False once teardown has taken the queues: the caller delivers it itself. The
-    /// caller holds the gate and wakes the loop after releasing it.
-    /// </summary>
-    internal bool EnqueueOwedLocked(OwedCompletion item)
+    /// <summary>Queues work for the next actions phase; false (nothing queued) once the loop is disposed.</summary>
+    internal bool TryEnqueue(WorkItem item)
     {
-        if (_tornDown)
+        lock (Gate)
         {
-            return false;
+            if (_disposed)
+            {
+                return false;
+            }
+
+            _work.EnqueueLocked(item);
         }
 
-        _ready.Enqueue(item);
+        _waiter.WakeIfSleeping();
         return true;
+    }
+
+    /// <summary>See <see cref="WorkQueue.TryEnqueueOwedLocked"/>. The caller wakes the loop after releasing the gate.</summary>
+    internal bool EnqueueOwedLocked(OwedCompletion item) => _work.TryEnqueueOwedLocked(item);
+
+    /// <summary>How many immediate items wait for the next actions phase (for tests that must know a cross-thread post has landed).</summary>
+    internal int QueuedWorkCount
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _work.QueuedCountLocked;
+            }
+        }
     }
 
     /// <summary>Inserts a timed item. Caller must hold the gate; the loop is woken if the item became the head.</summary>
     internal void InsertTimerLocked(ITimedItem item)
     {
-        _timers.Insert(item);
-        if (_timers.IsHead(item))
+        _work.Timers.Insert(item);
+        if (_work.Timers.IsHead(item))
         {
-            WakeIfSleeping();
+            _waiter.WakeIfSleeping();
         }
     }
 
     /// <summary>Removes a timed item if present. Caller must hold the gate.</summary>
-    internal bool RemoveTimerLocked(ITimedItem item) => _timers.Remove(item);
+    internal bool RemoveTimerLocked(ITimedItem item) => _work.Timers.Remove(item);
+
+    /// <summary>Any thread: queues a signalled source for the loop and wakes the loop if it is blocked.</summary>
+    internal void QueueReady(Notifier notifier)
+    {
+        _ready.Push(notifier);
+        _waiter.WakeIfSleeping();
+    }
 
     /// <summary>Writes the waker only if the loop is (about to be) blocked in epoll; bursts cost one write.</summary>
-    internal void WakeIfSleeping()
-    {
-        if (Volatile.Read(ref _wakeArmed) == 1 && Interlocked.Exchange(ref _wakeArmed, 0) == 1)
-        {
-            _waker.Write(1);
-        }
-    }
+    internal void WakeIfSleeping() => _waiter.WakeIfSleeping();
 
-    private void AddOwnFd(int fd, uint events, ulong token, string name)
-    {
-        int errno = _epoll.Add(fd, events, token);
-        if (errno != 0)
-        {
-            throw new LoopException("epoll_ctl(ADD)", errno, fd, name);
-        }
-    }
+    /// <summary>Reserves a registration slot for an activating source. Caller holds the gate.</summary>
+    internal Token AllocateSlotLocked(ILoopSource source) => _sources.AllocateLocked(source);
+
+    /// <summary>Frees a registration slot. Caller holds the gate.</summary>
+    internal void FreeSlotLocked(Token token) => _sources.FreeLocked(token);
 
     /// <summary>
     /// Adds a source to the table disposal walks: sources owning OS resources from creation, others while registered.
-    /// A slot table, so that the churn of short-lived timers costs O(1), no allocation, and touches no other source.
     /// Caller holds the gate.
     /// </summary>
     internal void TrackLocked(ILoopSource source)
     {
-        if (source.TrackedSlot == 0)
+        if (_sources.TrackLocked(source))
         {
-            source.TrackedSlot = _tracked.Add(source) + 1;
-            _monitor?.OnTracked(source);
+            _cycle.Monitor?.OnTracked(source);
         }
     }
 
     /// <summary>Caller holds the gate.</summary>
     internal void UntrackLocked(ILoopSource source)
     {
-        if (source.TrackedSlot != 0)
+        if (_sources.UntrackLocked(source))
         {
-            _tracked.Remove(source.TrackedSlot - 1);
-            source.TrackedSlot = 0;
-            _monitor?.OnUntracked(source);
+            _cycle.Monitor?.OnUntracked(source);
         }
     }
+
+    /// <summary>The source whose event is being delivered, so that its own Disable/Update/Remove are deferred.</summary>
+    internal ILoopSource? CurrentSource => _cycle.CurrentSource;
+
+    /// <summary>The source whose terminal notification is being delivered; see <see cref="DispatchCycle.EndingSource"/>.</summary>
+    internal ILoopSource? EndingSource
+    {
+        get => _cycle.EndingSource;
+        set => _cycle.EndingSource = value;
+    }
+
+    /// <summary>Whether an observer or action threw and its exception has not come out of a dispatch yet.</summary>
+    internal bool HasPendingFailures => _cycle.HasPendingFailures;
+
+    /// <summary>Records an exception thrown by user code; it comes out of <see cref="Dispatch(TimeSpan?)"/> at the next boundary.</summary>
+    internal void RecordFailure(Exception e) => _cycle.RecordFailure(e);
 
     /// <summary>
     /// Releases everything, in an order that lets nothing stop it: sources are unregistered and release what they
     /// own, the loop's own fds are closed, and only then does user code run (<c>OnCompleted</c>, including those
-    /// still queued, and async work that is owed an answer), each call isolated from the others.
+    /// still queued, and async work that is owed an answer), each call isolated from the others. Caller holds the
+    /// dispatch role.
     /// </summary>
     private void Teardown()
     {
-        if (_tornDown)
+        if (_work.IsClosed)
         {
             return;
         }
 
-        _phase = Phase.None;
         var sources = new List<ILoopSource>();
         var owed = new List<OwedCompletion>();
         lock (Gate)
         {
-            _tornDown = true;
-            for (int id = 0; id < _tracked.HighWater; id++)
-            {
-                if (_tracked[id] is { } source)
-                {
-                    source.TrackedSlot = 0;
-                    sources.Add(source);
-                }
-            }
-
-            _tracked.Release();
-            TakeOwed(_running, owed);
-            TakeOwed(_ready, owed);
-            _idles.ClearLocked();
-            _timers.Release();
+            _sources.TakeTrackedLocked(sources);
+            _work.CloseLocked(owed);
         }
 
         var errors = new List<Exception>();
@@ -382,32 +364,18 @@ public sealed partial class EventLoop : IDisposable
             }
         }
 
-        _timerFd?.Dispose();
-        _waker.Dispose();
-        _epoll.Dispose();
-        _failures = null;
+        _waiter.Dispose();
+        _cycle.Abandon();
 
         foreach (OwedCompletion item in owed)
         {
             item.Deliver(errors);
         }
 
-        TearDownAsyncWork(errors);
+        _async.TearDown(errors);
         if (errors.Count > 0)
         {
             throw new AggregateException("Observers threw while the event loop was disposed.", errors);
-        }
-    }
-
-    /// <summary>Empties a work queue, keeping the items that owe someone an answer (a source's end). Caller holds the gate.</summary>
-    private static void TakeOwed(Queue<WorkItem> queue, List<OwedCompletion> owed)
-    {
-        while (queue.TryDequeue(out WorkItem? item))
-        {
-            if (item is OwedCompletion completion)
-            {
-                owed.Add(completion);
-            }
         }
     }
 }

@@ -47,7 +47,7 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     {
         ArgumentNullException.ThrowIfNull(action);
         var item = new ScheduledAction<TState>(_loop, state, action);
-        return dueTime <= TimeSpan.Zero ? EnqueueDue(item) : ScheduleAt(item, _loop.DeadlineAfter(dueTime));
+        return dueTime <= TimeSpan.Zero ? EnqueueDue(item) : ScheduleAt(item, _loop.Time.DeadlineAfter(dueTime));
     }
 
     /// <summary>
@@ -60,8 +60,8 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     {
         ArgumentNullException.ThrowIfNull(action);
         var item = new ScheduledAction<TState>(_loop, state, action);
-        long deadline = _loop.ToTicks(dueTime);
-        long now = _loop.NowTicks;
+        long deadline = _loop.Time.ToTicks(dueTime);
+        long now = _loop.Time.NowTicks;
         return deadline == now || (deadline < now && _loop.DueWorkWaitsOneTick) ? EnqueueDue(item) : ScheduleAt(item, deadline);
     }
 
@@ -76,11 +76,11 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
         if (period == TimeSpan.Zero)
         {
             // Its first run is due now, like any zero-delay work; later runs re-arm from this deadline.
-            item.Deadline = _loop.NowTicks;
+            item.Deadline = _loop.Time.NowTicks;
             return EnqueueDue(item);
         }
 
-        return ScheduleAt(item, _loop.DeadlineAfter(period));
+        return ScheduleAt(item, _loop.Time.DeadlineAfter(period));
     }
 
     /// <summary>A stopwatch on the loop's clock (virtual in a virtual-clock loop).</summary>
@@ -96,7 +96,7 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
     {
         if (_loop.DueWorkWaitsOneTick)
         {
-            return ScheduleAt(item, _loop.NowTicks + 1);
+            return ScheduleAt(item, _loop.Time.NowTicks + 1);
         }
 
         _loop.Enqueue(item);

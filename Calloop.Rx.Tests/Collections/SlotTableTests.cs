@@ -2,7 +2,7 @@ using Calloop.Rx.Collections;
 
 namespace Calloop.Rx.Tests.Collections;
 
-/// <summary>The id table behind the timer heap and the loop's teardown list.</summary>
+/// <summary>The id table behind the timer heap, the loop's registration slots and its teardown list.</summary>
 public class SlotTableTests
 {
     [Fact]
@@ -34,5 +34,21 @@ public class SlotTableTests
         Assert.Equal(0, table.HighWater);
         Assert.Equal(0, table.Add("first"));
         Assert.Equal("first", table[0]);
+    }
+
+    [Fact]
+    public void HasFree_TellsWhetherAddReusesAnIdRatherThanRaisingHighWater()
+    {
+        var table = new SlotTable<string>();
+        Assert.False(table.HasFree);
+        int first = table.Add("a");
+        table.Add("b");
+        Assert.False(table.HasFree);
+
+        table.Remove(first);
+        Assert.True(table.HasFree);
+        Assert.Equal(first, table.Add("c"));
+        Assert.False(table.HasFree);
+        Assert.Equal(2, table.HighWater);
     }
 }

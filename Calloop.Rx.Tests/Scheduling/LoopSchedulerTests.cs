@@ -3,7 +3,6 @@ using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
-using System.Reflection;
 using Calloop.Rx.Collections;
 using Calloop.Rx.Tests.Infrastructure;
 
@@ -997,10 +996,5 @@ public class LoopSchedulerTests
     }
 
     /// <summary>The loop's timer heap (internal state: nothing public exposes it, by design). Read it under the gate.</summary>
-    private static TimerHeap Heap(EventLoop loop)
-    {
-        FieldInfo field = typeof(EventLoop).GetField("_timers", BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new InvalidOperationException("EventLoop._timers not found; update this test helper.");
-        return (TimerHeap)field.GetValue(loop)!;
-    }
+    private static TimerHeap Heap(EventLoop loop) => loop.Work.Timers;
 }

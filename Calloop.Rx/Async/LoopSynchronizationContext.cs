@@ -105,9 +105,9 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
 
         public void Run()
         {
-            if (!loop.TryTrackAsyncWork(this) || !loop.TryEnqueue(this))
+            if (!loop.Async.TryTrack(this) || !loop.TryEnqueue(this))
             {
-                loop.UntrackAsyncWork(this);
+                loop.Async.Untrack(this);
                 ThrowHelper.ThrowLoopDisposed();
             }
 
@@ -127,7 +127,7 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
                 _error = ExceptionDispatchInfo.Capture(e);
             }
 
-            loop.UntrackAsyncWork(this);
+            loop.Async.Untrack(this);
             _done.Set();
         }
 

@@ -13,7 +13,7 @@ internal sealed class LoopTimeProvider(EventLoop loop) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() => loop.Now.ToUniversalTime();
 
-    public override long GetTimestamp() => loop.NowTicks;
+    public override long GetTimestamp() => loop.Time.NowTicks;
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {

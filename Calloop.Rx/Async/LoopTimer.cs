@@ -58,7 +58,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
             _armed = dueTime != Timeout.InfiniteTimeSpan;
             if (_armed)
             {
-                Deadline = _loop.DeadlineAfter(dueTime);
+                Deadline = _loop.Time.DeadlineAfter(dueTime);
                 _loop.InsertTimerLocked(this);
             }
 

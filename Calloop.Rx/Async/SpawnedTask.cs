@@ -56,14 +56,14 @@ internal sealed class SpawnedTask<T> : WorkItem, IObservable<T>, ILoopTeardown
     /// <summary>Tracks and queues the start; throws <see cref="ObjectDisposedException"/> on a disposed loop.</summary>
     internal void Start()
     {
-        if (!_loop.TryTrackAsyncWork(this))
+        if (!_loop.Async.TryTrack(this))
         {
             ThrowHelper.ThrowLoopDisposed();
         }
 
         if (!_loop.TryEnqueue(this))
         {
-            _loop.UntrackAsyncWork(this);
+            _loop.Async.Untrack(this);
             ThrowHelper.ThrowLoopDisposed();
         }
     }
@@ -244,7 +244,7 @@ internal sealed class SpawnedTask<T> : WorkItem, IObservable<T>, ILoopTeardown
             _observers = s_none;
         }
 
-        _loop.UntrackAsyncWork(this);
+        _loop.Async.Untrack(this);
         foreach (IObserver<T> observer in observers)
         {
             DeliverTo(observer);

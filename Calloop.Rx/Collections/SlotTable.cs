@@ -18,6 +18,9 @@ internal sealed class SlotTable<T>
     /// <summary>One more than the highest id handed out since the last <see cref="Release"/>.</summary>
     public int HighWater { get; private set; }
 
+    /// <summary>Whether a removed id is waiting to be reused, so <see cref="Add"/> will not raise <see cref="HighWater"/>.</summary>
+    public bool HasFree => _freeCount > 0;
+
     /// <summary>The item under <paramref name="id"/>, or null.</summary>
     public T? this[int id] => _items[id].Item;
 

@@ -41,7 +41,7 @@ public sealed class LoopDiagnostics
         {
             var lease = new MonitorLease(_loop);
             LoopMonitor monitor = lease.Monitor;
-            List<SourceInfo> rows = monitor.Snapshot(_loop.TrackedSourcesLocked());
+            List<SourceInfo> rows = monitor.Snapshot(_loop.Sources.TrackedLocked());
             SourceChangeSet? snapshot = rows.Count == 0
                 ? null
                 : new SourceChangeSet([.. rows.Select(row => new SourceChange(SourceChangeReason.Added, row))], 0);
@@ -68,7 +68,7 @@ public sealed class LoopDiagnostics
         using var lease = new MonitorLease(_loop);
         lock (_loop.Gate)
         {
-            return lease.Monitor.Snapshot(_loop.TrackedSourcesLocked());
+            return lease.Monitor.Snapshot(_loop.Sources.TrackedLocked());
         }
     }
 
@@ -125,7 +125,7 @@ public sealed class LoopDiagnostics
             LoopMonitor? monitor = _loop.Monitor;
             source = monitor is null
                 ? null
-                : _loop.TrackedSourcesLocked().FirstOrDefault(s => s.Record is { } record && record.Monitor == monitor && record.Id == id);
+                : _loop.Sources.TrackedLocked().FirstOrDefault(s => s.Record is { } record && record.Monitor == monitor && record.Id == id);
         }
 
         if (source is null)

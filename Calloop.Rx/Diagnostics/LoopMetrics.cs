@@ -27,14 +27,14 @@ internal static class LoopMetrics
 
     static LoopMetrics()
     {
-        s_meter.CreateObservableCounter("calloop.rx.events", () => ByKind((monitor, loop, kind) => monitor.EventsOfKind(kind, loop.TrackedSourcesLocked())), "{event}", "Values delivered by sources.");
-        s_meter.CreateObservableCounter("calloop.rx.pings.coalesced", () => ByKind((monitor, loop, kind) => kind == SourceKind.Ping ? monitor.CoalescedOfKind(kind, loop.TrackedSourcesLocked()) : 0), "{ping}", "Ping sends that found a ping already pending.");
+        s_meter.CreateObservableCounter("calloop.rx.events", () => ByKind((monitor, loop, kind) => monitor.EventsOfKind(kind, loop.Sources.TrackedLocked())), "{event}", "Values delivered by sources.");
+        s_meter.CreateObservableCounter("calloop.rx.pings.coalesced", () => ByKind((monitor, loop, kind) => kind == SourceKind.Ping ? monitor.CoalescedOfKind(kind, loop.Sources.TrackedLocked()) : 0), "{ping}", "Ping sends that found a ping already pending.");
         s_meter.CreateObservableCounter("calloop.rx.iterations", () => Total(monitor => monitor.Iterations), "{iteration}", "Dispatches run.");
         s_meter.CreateObservableCounter("calloop.rx.wait.time", () => Seconds(monitor => monitor.WaitTimestampTicks), "s", "Time spent waiting for events.");
         s_meter.CreateObservableCounter("calloop.rx.work.time", () => Seconds(monitor => monitor.WorkTimestampTicks), "s", "Time spent dispatching other than waiting.");
-        s_meter.CreateObservableGauge("calloop.rx.channel.queue_depth", () => ByKind((_, loop, kind) => kind == SourceKind.Channel ? loop.TrackedSourcesLocked().OfType<IQueuedSource>().Sum(queued => (long)queued.QueueDepth) : 0), "{message}", "Messages waiting in channels.");
+        s_meter.CreateObservableGauge("calloop.rx.channel.queue_depth", () => ByKind((_, loop, kind) => kind == SourceKind.Channel ? loop.Sources.TrackedLocked().OfType<IQueuedSource>().Sum(queued => (long)queued.QueueDepth) : 0), "{message}", "Messages waiting in channels.");
         s_meter.CreateObservableGauge("calloop.rx.timers.live", () => Total(monitor => monitor.LiveTimersLocked()), "{timer}", "Timers and timed actions pending.");
-        s_meter.CreateObservableGauge("calloop.rx.sources", () => ByKind((monitor, loop, kind) => loop.TrackedSourcesLocked().Count(source => source.Record?.Monitor == monitor && source.Record.Kind == kind)), "{source}", "Sources in the live model.");
+        s_meter.CreateObservableGauge("calloop.rx.sources", () => ByKind((monitor, loop, kind) => loop.Sources.TrackedLocked().Count(source => source.Record?.Monitor == monitor && source.Record.Kind == kind)), "{source}", "Sources in the live model.");
     }
 
     /// <summary>Whether a listener records callback durations (read once per callback while monitoring).</summary>

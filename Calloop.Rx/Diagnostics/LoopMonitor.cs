@@ -78,7 +78,7 @@ internal sealed class LoopMonitor
     /// <summary>A source joined the loop's table of sources. Caller holds the gate.</summary>
     public void OnTracked(ILoopSource source)
     {
-        var record = new SourceRecord(this, ++_nextId, KindOf(source), _loop.NowTicks);
+        var record = new SourceRecord(this, ++_nextId, KindOf(source), _loop.Time.NowTicks);
         source.Record = record;
         Note(SourceChangeReason.Added, source, record);
     }
@@ -110,7 +110,7 @@ internal sealed class LoopMonitor
     {
         foreach (ILoopSource source in sources)
         {
-            source.Record = new SourceRecord(this, ++_nextId, KindOf(source), _loop.NowTicks);
+            source.Record = new SourceRecord(this, ++_nextId, KindOf(source), _loop.Time.NowTicks);
         }
     }
 
@@ -180,7 +180,7 @@ internal sealed class LoopMonitor
                     callbacks,
                     callbacks == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, record.CallbackTimestampTicks / callbacks),
                     Stopwatch.GetElapsedTime(0, record.MaxCallbackTimestampTicks),
-                    record.LastEventTicks < 0 ? null : _loop.ToDateTimeOffset(record.LastEventTicks)));
+                    record.LastEventTicks < 0 ? null : _loop.Time.ToDateTimeOffset(record.LastEventTicks)));
             }
         }
 
@@ -189,7 +189,7 @@ internal sealed class LoopMonitor
     }
 
     /// <summary>Timers and timed actions pending in the loop. Caller holds the gate.</summary>
-    public long LiveTimersLocked() => _loop.LiveTimersLocked;
+    public long LiveTimersLocked() => _loop.Work.Timers.Count;
 
     /// <summary>Values delivered by sources of <paramref name="kind"/>, retired ones included. Caller holds the gate.</summary>
     public long EventsOfKind(SourceKind kind, IEnumerable<ILoopSource> sources) =>
@@ -253,7 +253,7 @@ internal sealed class LoopMonitor
             fd?.Mode,
             ended ? SourceState.Ended : source.DiagnosticState,
             source.SubscriberCount,
-            _loop.ToDateTimeOffset(record.CreatedTicks));
+            _loop.Time.ToDateTimeOffset(record.CreatedTicks));
         record.LastRow = row;
         return row;
     }

@@ -15,7 +15,7 @@ internal sealed class MonitorLease : IDisposable
         _loop = loop;
         lock (loop.Gate)
         {
-            Monitor = loop.AcquireMonitorLocked();
+            Monitor = loop.Cycle.AcquireMonitorLocked();
         }
     }
 
@@ -27,7 +27,7 @@ internal sealed class MonitorLease : IDisposable
         {
             lock (_loop.Gate)
             {
-                _loop.ReleaseMonitorLocked();
+                _loop.Cycle.ReleaseMonitorLocked();
             }
         }
     }

@@ -108,7 +108,7 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
             int n = Attempt(out int errno);
             error = n >= 0 ? null
                 : errno != Sys.EAGAIN ? Error(errno)
-                : _owner.SourceError ?? (_owner.Loop.TryTrackAsyncWork(this) ? null : LoopDisposed());
+                : _owner.SourceError ?? (_owner.Loop.Async.TryTrack(this) ? null : LoopDisposed());
             if (n >= 0 || error is not null)
             {
                 Clear();
@@ -315,7 +315,7 @@ internal sealed class AsyncFdOperation : WorkItem, IValueTaskSource<int>, IValue
             Clear();
         }
 
-        _owner.Loop.UntrackAsyncWork(this);
+        _owner.Loop.Async.Untrack(this);
         if (error is null)
         {
             _core.SetResult(result);

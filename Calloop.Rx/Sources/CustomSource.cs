@@ -21,13 +21,13 @@ internal sealed class CustomSource<T> : LoopSource<T>
         _inner.Register(Loop.Poller, new TokenFactory(RegistrationToken));
         if (_inner.NeedsExtraLifecycleEvents)
         {
-            Loop.AddLifecycleSourceLocked(this);
+            Loop.Hooks.AddLocked(this);
         }
     }
 
     private protected override void Disarm()
     {
-        Loop.RemoveLifecycleSourceLocked(this);
+        Loop.Hooks.RemoveLocked(this);
         try
         {
             _inner.Unregister(Loop.Poller);

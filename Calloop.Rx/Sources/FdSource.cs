@@ -44,14 +44,14 @@ public sealed class FdSource : LoopSource<Readiness>
     private protected override void Arm()
     {
         Control(Operation.Add);
-        Loop.ClaimFdLocked(Fd, RegistrationToken);
+        Loop.Sources.ClaimFdLocked(Fd, RegistrationToken);
     }
 
     // A fd closed while registered already left epoll, and its number may now belong to another source's fd: only
     // the registration that still owns the number deletes it.
     private protected override void Disarm()
     {
-        if (Loop.ReleaseFdLocked(Fd, RegistrationToken))
+        if (Loop.Sources.ReleaseFdLocked(Fd, RegistrationToken))
         {
             Control(Operation.Delete);
         }
@@ -59,7 +59,7 @@ public sealed class FdSource : LoopSource<Readiness>
 
     private protected override void Rearm()
     {
-        if (!Loop.OwnsFdLocked(Fd, RegistrationToken))
+        if (!Loop.Sources.OwnsFdLocked(Fd, RegistrationToken))
         {
             // Another source's fd took the number, so this one was closed: what Modify would report without the reuse.
             throw new LoopException("epoll_ctl(MOD)", Sys.EBADF, Fd, Name);

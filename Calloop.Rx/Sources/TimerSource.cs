@@ -35,8 +35,8 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
     /// </summary>
     public DateTimeOffset Deadline
     {
-        get => Loop.ToDateTimeOffset(Volatile.Read(ref _deadline));
-        set => Volatile.Write(ref _deadline, Loop.ToTicks(value));
+        get => Loop.Time.ToDateTimeOffset(Volatile.Read(ref _deadline));
+        set => Volatile.Write(ref _deadline, Loop.Time.ToTicks(value));
     }
 
     internal override string Name => "Timer";
@@ -57,7 +57,7 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
         // finds the event already under way, which may finish (the rule for disposal from another thread).
         if (Interlocked.Exchange(ref _fireArmed, 0) == 1)
         {
-            Loop.DeliverTimer(this);
+            Loop.Cycle.DeliverTimer(this);
         }
     }
 
@@ -79,15 +79,15 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
     private protected override void OnEvent(Readiness readiness, Token token)
     {
         long fired = _heapDeadline;
-        Emit(Loop.ToDateTimeOffset(fired));
-        TimeoutAction action = _next?.Invoke(Loop.ToDateTimeOffset(fired)) ?? TimeoutAction.Drop;
+        Emit(Loop.Time.ToDateTimeOffset(fired));
+        TimeoutAction action = _next?.Invoke(Loop.Time.ToDateTimeOffset(fired)) ?? TimeoutAction.Drop;
         switch (action.Kind)
         {
             case TimeoutActionKind.ToInstant:
-                Reschedule(Loop.ToTicks(action.Instant));
+                Reschedule(Loop.Time.ToTicks(action.Instant));
                 break;
             case TimeoutActionKind.ToDuration:
-                Reschedule(Loop.DeadlineAfter(action.Duration));
+                Reschedule(Loop.Time.DeadlineAfter(action.Duration));
                 break;
             default:
                 Complete();
