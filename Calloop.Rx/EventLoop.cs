@@ -253,9 +253,6 @@ public sealed partial class EventLoop : IDisposable
         return true;
     }
 
-    /// <summary>See <see cref="WorkQueue.TryEnqueueOwedLocked"/>. The caller wakes the loop after releasing the gate.</summary>
-    internal bool EnqueueOwedLocked(OwedCompletion item) => _work.TryEnqueueOwedLocked(item);
-
     /// <summary>How many immediate items wait for the next actions phase (for tests that must know a cross-thread post has landed).</summary>
     internal int QueuedWorkCount
     {
@@ -278,9 +275,6 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
-    /// <summary>Removes a timed item if present. Caller must hold the gate.</summary>
-    internal bool RemoveTimerLocked(ITimedItem item) => _work.Timers.Remove(item);
-
     /// <summary>Any thread: queues a signalled source for the loop and wakes the loop if it is blocked.</summary>
     internal void QueueReady(Notifier notifier)
     {
@@ -290,12 +284,6 @@ public sealed partial class EventLoop : IDisposable
 
     /// <summary>Writes the waker only if the loop is (about to be) blocked in epoll; bursts cost one write.</summary>
     internal void WakeIfSleeping() => _waiter.WakeIfSleeping();
-
-    /// <summary>Reserves a registration slot for an activating source. Caller holds the gate.</summary>
-    internal Token AllocateSlotLocked(ILoopSource source) => _sources.AllocateLocked(source);
-
-    /// <summary>Frees a registration slot. Caller holds the gate.</summary>
-    internal void FreeSlotLocked(Token token) => _sources.FreeLocked(token);
 
     /// <summary>
     /// Adds a source to the table disposal walks: sources owning OS resources from creation, others while registered.
@@ -317,22 +305,6 @@ public sealed partial class EventLoop : IDisposable
             _cycle.Monitor?.OnUntracked(source);
         }
     }
-
-    /// <summary>The source whose event is being delivered, so that its own Disable/Update/Remove are deferred.</summary>
-    internal ILoopSource? CurrentSource => _cycle.CurrentSource;
-
-    /// <summary>The source whose terminal notification is being delivered; see <see cref="DispatchCycle.EndingSource"/>.</summary>
-    internal ILoopSource? EndingSource
-    {
-        get => _cycle.EndingSource;
-        set => _cycle.EndingSource = value;
-    }
-
-    /// <summary>Whether an observer or action threw and its exception has not come out of a dispatch yet.</summary>
-    internal bool HasPendingFailures => _cycle.HasPendingFailures;
-
-    /// <summary>Records an exception thrown by user code; it comes out of <see cref="Dispatch(TimeSpan?)"/> at the next boundary.</summary>
-    internal void RecordFailure(Exception e) => _cycle.RecordFailure(e);
 
     /// <summary>
     /// Releases everything, in an order that lets nothing stop it: sources are unregistered and release what they

@@ -130,7 +130,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistration
     /// next item boundary: an observer threw (the rest stays pending), or a callback called <see cref="Disable"/> or
     /// <see cref="Remove"/> (nothing is delivered after the callback that asked).
     /// </summary>
-    private protected bool BatchInterrupted => Loop.HasPendingFailures || _registration.InterruptsDelivery;
+    private protected bool BatchInterrupted => Loop.Cycle.HasPendingFailures || _registration.InterruptsDelivery;
 
     /// <summary>
     /// Subscribes an observer; the first subscriber registers the source with the loop. If the kernel refuses that
@@ -152,7 +152,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistration
             if (_registration.IsTerminated)
             {
                 // Queued under the gate, so loop disposal either finds it owed or came first (and Subscribe threw).
-                Loop.EnqueueOwedLocked(new TerminalDelivery<T>(this, new SubscriberList<T>(subscription), _subscribers.ReplayedEnd(this)));
+                Loop.Work.TryEnqueueOwedLocked(new TerminalDelivery<T>(this, new SubscriberList<T>(subscription), _subscribers.ReplayedEnd(this)));
                 ended = true;
             }
             else
@@ -386,7 +386,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistration
             // has emptied it, the notification is delivered here instead.
             if (!deliverNow && subscribers.Count != 0)
             {
-                queued = Loop.EnqueueOwedLocked(new TerminalDelivery<T>(this, subscribers, error));
+                queued = Loop.Work.TryEnqueueOwedLocked(new TerminalDelivery<T>(this, subscribers, error));
             }
         }
 
@@ -403,7 +403,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistration
         {
             if (deliverNow)
             {
-                Loop.RecordFailure(failure);
+                Loop.Cycle.RecordFailure(failure);
             }
             else
             {
@@ -449,7 +449,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistration
         catch (Exception e)
         {
             // The kernel's refusal (LoopException), or a custom source's Register that threw.
-            Loop.EnqueueOwedLocked(new TerminalDelivery<T>(this, new SubscriberList<T>(subscription), e));
+            Loop.Work.TryEnqueueOwedLocked(new TerminalDelivery<T>(this, new SubscriberList<T>(subscription), e));
             Loop.WakeIfSleeping();
             return false;
         }

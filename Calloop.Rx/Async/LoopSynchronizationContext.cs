@@ -91,7 +91,7 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
             }
             catch (Exception e)
             {
-                loop.RecordFailure(e);
+                loop.Cycle.RecordFailure(e);
             }
         }
     }

@@ -52,7 +52,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
                 return false;
             }
 
-            _loop.RemoveTimerLocked(this);
+            _loop.Work.Timers.Remove(this);
             _version++;
             _periodTicks = period == Timeout.InfiniteTimeSpan ? 0 : period.Ticks;
             _armed = dueTime != Timeout.InfiniteTimeSpan;
@@ -72,7 +72,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
         {
             _disposed = true;
             _armed = false;
-            _loop.RemoveTimerLocked(this);
+            _loop.Work.Timers.Remove(this);
         }
     }
 
@@ -103,7 +103,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
         }
         catch (Exception e)
         {
-            _loop.RecordFailure(e);
+            _loop.Cycle.RecordFailure(e);
         }
 
         lock (_loop.Gate)

@@ -267,7 +267,7 @@ internal sealed class SpawnedTask<T> : WorkItem, IObservable<T>, ILoopTeardown
         catch (Exception e)
         {
             // Like a source's observer: the exception comes out of Dispatch once every subscriber was served.
-            _loop.RecordFailure(e);
+            _loop.Cycle.RecordFailure(e);
         }
     }
 

@@ -25,7 +25,7 @@ internal sealed class PeriodicAction<TState>(EventLoop loop, TState state, TimeS
         }
         catch (Exception e)
         {
-            loop.RecordFailure(e);
+            loop.Cycle.RecordFailure(e);
         }
 
         lock (loop.Gate)
@@ -47,7 +47,7 @@ internal sealed class PeriodicAction<TState>(EventLoop loop, TState state, TimeS
         lock (loop.Gate)
         {
             _cancelled = true;
-            loop.RemoveTimerLocked(this);
+            loop.Work.Timers.Remove(this);
         }
     }
 }

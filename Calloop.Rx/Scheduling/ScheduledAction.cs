@@ -31,7 +31,7 @@ internal sealed class ScheduledAction<TState>(EventLoop loop, TState state, Func
         }
         catch (Exception e)
         {
-            loop.RecordFailure(e);
+            loop.Cycle.RecordFailure(e);
         }
 
         _result = result;
@@ -50,7 +50,7 @@ internal sealed class ScheduledAction<TState>(EventLoop loop, TState state, Func
             case Pending:
                 lock (loop.Gate)
                 {
-                    loop.RemoveTimerLocked(this);
+                    loop.Work.Timers.Remove(this);
                 }
 
                 break;

@@ -73,7 +73,7 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
     private protected override void Disarm()
     {
         Volatile.Write(ref _fireArmed, 0);
-        Loop.RemoveTimerLocked(this);
+        Loop.Work.Timers.Remove(this);
     }
 
     private protected override void OnEvent(Readiness readiness, Token token)

@@ -75,7 +75,7 @@ internal struct SourceRegistration
     /// <exception cref="InvalidOperationException">Inside the callback of an ended source, for anything but Remove.</exception>
     public bool TryDefer(IRegistrationHooks source, RegistrationRequest request)
     {
-        if (!ReferenceEquals(source.Loop.CurrentSource, source) || !source.Loop.IsOnLoopThread)
+        if (!ReferenceEquals(source.Loop.Cycle.CurrentSource, source) || !source.Loop.IsOnLoopThread)
         {
             return false;
         }
@@ -157,7 +157,7 @@ internal struct SourceRegistration
     {
         if (source.UsesToken)
         {
-            _token = source.Loop.AllocateSlotLocked(source);
+            _token = source.Loop.Sources.AllocateLocked(source);
         }
 
         if (!_disabled)
@@ -170,7 +170,7 @@ internal struct SourceRegistration
             {
                 if (source.UsesToken)
                 {
-                    source.Loop.FreeSlotLocked(_token);
+                    source.Loop.Sources.FreeLocked(_token);
                     _token = default;
                 }
 
@@ -197,7 +197,7 @@ internal struct SourceRegistration
 
         if (source.UsesToken)
         {
-            source.Loop.FreeSlotLocked(_token);
+            source.Loop.Sources.FreeLocked(_token);
             _token = default;
         }
 

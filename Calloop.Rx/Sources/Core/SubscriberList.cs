@@ -81,7 +81,7 @@ internal struct SubscriberList<T>
     /// </summary>
     public readonly Exception? ReplayedEnd(LoopSource<T> source)
     {
-        if (!ReferenceEquals(source.Loop.EndingSource, source) || !source.Loop.IsOnLoopThread)
+        if (!ReferenceEquals(source.Loop.Cycle.EndingSource, source) || !source.Loop.IsOnLoopThread)
         {
             return _items as Exception;
         }
@@ -115,8 +115,8 @@ internal struct SubscriberList<T>
     public readonly void DeliverEnd(LoopSource<T> source, Exception? error, List<Exception>? errors)
     {
         EventLoop loop = source.Loop;
-        ILoopSource? outer = loop.EndingSource;
-        loop.EndingSource = source;
+        ILoopSource? outer = loop.Cycle.EndingSource;
+        loop.Cycle.EndingSource = source;
         try
         {
             if (_items is Subscription<T> one)
@@ -133,7 +133,7 @@ internal struct SubscriberList<T>
         }
         finally
         {
-            loop.EndingSource = outer;
+            loop.Cycle.EndingSource = outer;
         }
     }
 
@@ -146,7 +146,7 @@ internal struct SubscriberList<T>
         }
         catch (Exception e)
         {
-            source.Loop.RecordFailure(e);
+            source.Loop.Cycle.RecordFailure(e);
         }
     }
 
@@ -173,7 +173,7 @@ internal struct SubscriberList<T>
                 }
                 else
                 {
-                    loop.RecordFailure(e);
+                    loop.Cycle.RecordFailure(e);
                 }
             }
         }
