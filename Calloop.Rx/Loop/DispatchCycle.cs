@@ -149,7 +149,7 @@ internal sealed class DispatchCycle
     public void RecordFailure(Exception e)
     {
         // Work that meets this loop's own disposal (ObserveOn's drain re-scheduling itself after an observer disposed
-        // the loop) just ends, as in Rx's EventLoopScheduler (dotnet/reactive #969): not an error of the dispatch.
+        // the loop) just ends, as it does on Rx's EventLoopScheduler: not an error of the dispatch.
         if (_loop.IsDisposed && e is ObjectDisposedException { ObjectName: nameof(EventLoop) })
         {
             return;
