@@ -78,6 +78,14 @@ internal sealed class Notifier(EventLoop loop, ILoopSource source)
     internal bool TakeForDelivery()
     {
         Interlocked.Exchange(ref _queued, 0);
+
+        // Armed is the usual case and needs no gate: a Disable on another thread that races with this delivery
+        // comes either before it or while the event is already under way, as for every source.
+        if (_armed)
+        {
+            return true;
+        }
+
         lock (loop.Gate)
         {
             if (_armed)
