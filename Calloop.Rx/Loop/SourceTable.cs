@@ -17,8 +17,9 @@ namespace Calloop.Rx.Loop;
 /// </remarks>
 internal sealed class SourceTable
 {
-    // Hands out registration slots (a free list). Its arrays go back to the pool when it grows, so the loop thread,
-    // which reads without the gate, reads the copy below instead: grown by copy and published, never returned.
+    // Hands out registration slots (a free list). Its storage is not safe to read without the gate (its first chunk
+    // doubles through the pool, and a grown table's chunk directory is replaced), so the loop thread, which reads
+    // without the gate, reads the copy below instead: grown by copy and published, never returned.
     private readonly SlotTable<ILoopSource> _registrations = new();
     private ILoopSource?[] _bySlot = new ILoopSource?[64];
     private uint[] _generations = new uint[64];
