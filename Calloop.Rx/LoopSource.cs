@@ -252,7 +252,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistration
 
     OwedCompletion? ILoopSource.End(List<Exception> errors)
     {
-        if (!EndLocked(null, out SubscriberList<T> subscribers, out Exception? failure))
+        if (!TryEnd(null, out SubscriberList<T> subscribers, out Exception? failure))
         {
             return null;
         }
@@ -377,7 +377,7 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistration
         bool queued = false;
         lock (Loop.Gate)
         {
-            if (!EndLocked(error, out subscribers, out failure))
+            if (!TryEnd(error, out subscribers, out failure))
             {
                 return;
             }
@@ -415,9 +415,9 @@ public abstract class LoopSource<T> : IObservable<T>, ILoopSource, IRegistration
     /// <summary>
     /// Ends the registration and the subscriber list, then releases what the source owns; hands over the subscribers
     /// to notify; false when it had already ended. <paramref name="failure"/> is what a custom source's unregistration
-    /// hook threw, if anything.
+    /// hook threw, if anything. Takes the gate itself (callers that hold it already re-enter it).
     /// </summary>
-    private bool EndLocked(Exception? error, out SubscriberList<T> subscribers, out Exception? failure)
+    private bool TryEnd(Exception? error, out SubscriberList<T> subscribers, out Exception? failure)
     {
         lock (Loop.Gate)
         {
