@@ -54,11 +54,7 @@ internal static class LoopCompositionWorkloads
             }));
         }
 
-        long start = Stopwatch.GetTimestamp();
-        var producer = new Thread(() => LoopWorkloads.Produce(sender, (ulong)n));
-        producer.Start();
-        loop.Run();
-        producer.Join();
+        long start = LoopWorkloads.RunFed(loop, sender, n);
         LoopWorkloads.Check(sums.All(sum => sum == (ulong)n * ((ulong)n - 1) / 2), "broadcast sums");
         double secs = LoopWorkloads.Seconds(start, end);
         Result.Print(LoopWorkloads.Impl, "broadcast-8", n, secs, ("deliveries_s", n * Subscribers / secs));
@@ -82,11 +78,7 @@ internal static class LoopCompositionWorkloads
                 loop.Stop();
             }
         }));
-        long start = Stopwatch.GetTimestamp();
-        var producer = new Thread(() => LoopWorkloads.Produce(sender, (ulong)n));
-        producer.Start();
-        loop.Run();
-        producer.Join();
+        long start = LoopWorkloads.RunFed(loop, sender, n);
         LoopWorkloads.Check(sum == Pipeline.Sum(n), "pipeline sum");
         Result.Print(LoopWorkloads.Impl, "pipeline", n, LoopWorkloads.Seconds(start, end));
     }

@@ -45,13 +45,23 @@ internal static class LoopWorkloads
                 loop.Stop();
             }
         }));
+        long start = RunFed(loop, sender, n);
+        Check(sum == (ulong)n * ((ulong)n - 1) / 2, "channel sum");
+        Result.Print(Impl, "channel", n, Seconds(start, end));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="loop"/> until it is stopped while a producer thread sends 0..n-1 into
+    /// <paramref name="sender"/>; returns the timestamp taken just before the producer started.
+    /// </summary>
+    public static long RunFed(EventLoop loop, Sender<ulong> sender, long n)
+    {
         long start = Stopwatch.GetTimestamp();
         var producer = new Thread(() => Produce(sender, (ulong)n));
         producer.Start();
         loop.Run();
         producer.Join();
-        Check(sum == (ulong)n * ((ulong)n - 1) / 2, "channel sum");
-        Result.Print(Impl, "channel", n, Seconds(start, end));
+        return start;
     }
 
     // A method of its own so that the producer keeps the sender and the count in registers: read from the lambda's
