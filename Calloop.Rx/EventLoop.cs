@@ -266,9 +266,9 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>Inserts a timed item. Caller must hold the gate; the loop is woken if the item became the head.</summary>
-    internal void InsertTimerLocked(ITimedItem item)
+    internal void InsertTimerLocked(ITimedItem item, long deadline)
     {
-        _work.Timers.Insert(item);
+        _work.Timers.Insert(item, deadline);
         if (_work.Timers.IsHead(item))
         {
             _waiter.WakeIfSleeping();

@@ -112,7 +112,7 @@ public sealed class LoopScheduler : IScheduler, ISchedulerPeriodic, IStopwatchPr
             item.Deadline = deadline;
             if (deadline != long.MaxValue)
             {
-                _loop.InsertTimerLocked(item);
+                _loop.InsertTimerLocked(item, deadline);
             }
         }
 

@@ -28,7 +28,7 @@ public class TimerHeapTests
             {
                 // Few distinct deadlines, so that the sequence decides many ties.
                 var item = new Item(random.Next(200), ++sequence);
-                heap.Insert(item);
+                heap.Insert(item, item.Deadline);
                 model.Add(item);
                 live.Add(item);
             }
@@ -46,7 +46,7 @@ public class TimerHeapTests
             else
             {
                 long now = random.Next(200);
-                while (heap.PopDue(now) is Item popped)
+                while (PopDue(heap, now) is Item popped)
                 {
                     Item expected = model.Min!;
                     Assert.Same(expected, popped);
@@ -71,7 +71,7 @@ public class TimerHeapTests
         for (int i = 0; i < 1_000; i++)
         {
             released.Add(new Item(1_000 - i, i));
-            heap.Insert(released[^1]);
+            heap.Insert(released[^1], released[^1].Deadline);
         }
 
         heap.Release();
@@ -82,12 +82,12 @@ public class TimerHeapTests
 
         var late = new Item(20, 1);
         var early = new Item(10, 2);
-        heap.Insert(late);
-        heap.Insert(early);
+        heap.Insert(late, late.Deadline);
+        heap.Insert(early, early.Deadline);
         Assert.True(heap.IsHead(early));
-        Assert.Same(early, heap.PopDue(long.MaxValue));
-        Assert.Same(late, heap.PopDue(long.MaxValue));
-        Assert.Null(heap.PopDue(long.MaxValue));
+        Assert.Same(early, PopDue(heap, long.MaxValue));
+        Assert.Same(late, PopDue(heap, long.MaxValue));
+        Assert.Null(PopDue(heap, long.MaxValue));
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public class TimerHeapTests
         for (int i = 0; i < 1_000; i++)
         {
             live.Add(new Item(1_000 + i, i));
-            heap.Insert(live[^1]);
+            heap.Insert(live[^1], live[^1].Deadline);
         }
 
         // Long deadlines, so that a cancelled timer is never the head: a heap that leaves cancelled entries behind
@@ -112,7 +112,7 @@ public class TimerHeapTests
         for (int i = 0; i < 10_000_000; i++)
         {
             Item item = cancelled[i & 63];
-            heap.Insert(item);
+            heap.Insert(item, item.Deadline);
             if (!heap.Remove(item) || heap.Count > 2 * live.Count)
             {
                 Assert.Fail($"after {i + 1} cancellations: {heap.Count} entries for {live.Count} live items");
@@ -122,10 +122,10 @@ public class TimerHeapTests
         Assert.Equal(live.Count, heap.Count);
         foreach (Item expected in live)
         {
-            Assert.Same(expected, heap.PopDue(long.MaxValue));
+            Assert.Same(expected, PopDue(heap, long.MaxValue));
         }
 
-        Assert.Null(heap.PopDue(long.MaxValue));
+        Assert.Null(PopDue(heap, long.MaxValue));
         Assert.Equal(0, heap.Count);
     }
 
@@ -136,18 +136,18 @@ public class TimerHeapTests
         var other = new Item(10, 1);
         var item = new Item(50, 2);
         var far = new Item(100, 3);
-        heap.Insert(other);
-        heap.Insert(item);
-        heap.Insert(far);
+        heap.Insert(other, other.Deadline);
+        heap.Insert(item, item.Deadline);
+        heap.Insert(far, far.Deadline);
         Assert.True(heap.Remove(item));
 
         item.Deadline = 5;
-        heap.Insert(item);
+        heap.Insert(item, item.Deadline);
         Assert.True(heap.IsHead(item));
-        Assert.Same(item, heap.PopDue(long.MaxValue));
-        Assert.Same(other, heap.PopDue(long.MaxValue));
-        Assert.Same(far, heap.PopDue(long.MaxValue));
-        Assert.Null(heap.PopDue(long.MaxValue));
+        Assert.Same(item, PopDue(heap, long.MaxValue));
+        Assert.Same(other, PopDue(heap, long.MaxValue));
+        Assert.Same(far, PopDue(heap, long.MaxValue));
+        Assert.Null(PopDue(heap, long.MaxValue));
         Assert.Equal(0, heap.Count);
     }
 
@@ -159,14 +159,26 @@ public class TimerHeapTests
         for (int i = 0; i < 200; i++)
         {
             inserted.Add(new Item(i % 3 == 0 ? 7 : 9, i));
-            heap.Insert(inserted[^1]);
+            heap.Insert(inserted[^1], inserted[^1].Deadline);
         }
 
         var expected = inserted.OrderBy(item => item.Deadline).ThenBy(item => item.Sequence).ToList();
         foreach (Item item in expected)
         {
-            Assert.Same(item, heap.PopDue(long.MaxValue));
+            Assert.Same(item, PopDue(heap, long.MaxValue));
         }
+    }
+
+    /// <summary>The heap's <see cref="TimerHeap.PopDue"/>, checking that it hands back the deadline the item was inserted with.</summary>
+    private static Item? PopDue(TimerHeap heap, long now)
+    {
+        var item = (Item?)heap.PopDue(now, out long deadline);
+        if (item is not null)
+        {
+            Assert.Equal(item.Deadline, deadline);
+        }
+
+        return item;
     }
 
     private sealed class Item(long deadline, long sequence) : ITimedItem
@@ -177,7 +189,7 @@ public class TimerHeapTests
 
         public int HeapId { get; set; } = -1;
 
-        public void Invoke()
+        public void Invoke(long deadline)
         {
         }
     }

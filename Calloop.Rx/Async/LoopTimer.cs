@@ -59,7 +59,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
             if (_armed)
             {
                 Deadline = _loop.Time.DeadlineAfter(dueTime);
-                _loop.InsertTimerLocked(this);
+                _loop.InsertTimerLocked(this, Deadline);
             }
 
             return true;
@@ -113,7 +113,7 @@ internal sealed class LoopTimer : WorkItem, ITimer
             {
                 Deadline += _periodTicks;
                 _armed = true;
-                _loop.InsertTimerLocked(this);
+                _loop.InsertTimerLocked(this, Deadline);
             }
         }
     }

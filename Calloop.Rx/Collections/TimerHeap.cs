@@ -45,8 +45,8 @@ internal sealed class TimerHeap
     /// <summary>Whether <paramref name="item"/> is the earliest item.</summary>
     public bool IsHead(ITimedItem item) => item.HeapId >= 0 && _positions[item.HeapId] == 0;
 
-    /// <summary>Inserts <paramref name="item"/> at its <see cref="ITimedItem.Deadline"/>, after every item already in with the same deadline.</summary>
-    public void Insert(ITimedItem item)
+    /// <summary>Inserts <paramref name="item"/> at <paramref name="deadline"/>, after every item already in with the same deadline.</summary>
+    public void Insert(ITimedItem item, long deadline)
     {
         if (_sequence == uint.MaxValue)
         {
@@ -65,7 +65,7 @@ internal sealed class TimerHeap
         }
 
         item.HeapId = id;
-        SiftUp(_count++, new Node(item.Deadline, id, _sequence++));
+        SiftUp(_count++, new Node(deadline, id, _sequence++));
     }
 
     /// <summary>Removes <paramref name="item"/> if it is in the heap; returns whether it was.</summary>
@@ -81,10 +81,11 @@ internal sealed class TimerHeap
         return true;
     }
 
-    /// <summary>Removes and returns the earliest item if its deadline is at or before <paramref name="now"/>.</summary>
-    public ITimedItem? PopDue(long now)
+    /// <summary>Removes and returns the earliest item, and the deadline it was inserted with, if that is at or before <paramref name="now"/>.</summary>
+    public ITimedItem? PopDue(long now, out long deadline)
     {
-        if (_count == 0 || _nodes[0].Deadline > now)
+        deadline = _count == 0 ? long.MaxValue : _nodes[0].Deadline;
+        if (_count == 0 || deadline > now)
         {
             return null;
         }

@@ -28,7 +28,7 @@ internal sealed class DispatchCycle
     private readonly WorkQueue _work;
     private readonly LoopTime _time;
     private readonly LifecycleHooks _hooks;
-    private readonly List<ITimedItem> _due = [];
+    private readonly List<(ITimedItem Item, long Deadline)> _due = [];
     private readonly List<(ILoopSource Source, Token Token, Readiness Readiness)> _synthetic = [];
     private int _dispatchThread;
     private Phase _phase;
@@ -142,8 +142,15 @@ internal sealed class DispatchCycle
         return _ranWork;
     }
 
-    /// <summary>Runs a timer-driven source's event with the same deferral rules as fd events.</summary>
-    public void DeliverTimer(ILoopSource source) => Deliver(source, Readiness.ReadableOnly, default);
+    /// <summary>Runs a timer source's event, due at <paramref name="deadline"/>, with the same deferral rules as fd events.</summary>
+    public void DeliverTimer(ILoopSource source, long deadline)
+    {
+        FiredDeadline = deadline;
+        Deliver(source, Readiness.ReadableOnly, default);
+    }
+
+    /// <summary>Loop thread: the deadline of the timer source being delivered by <see cref="DeliverTimer"/>.</summary>
+    public long FiredDeadline { get; private set; }
 
     /// <summary>Records an exception thrown by user code; it comes out of the dispatch at the next boundary.</summary>
     public void RecordFailure(Exception e)
@@ -288,9 +295,9 @@ internal sealed class DispatchCycle
 
             while (_dueCursor < _due.Count)
             {
-                ITimedItem item = _due[_dueCursor++];
+                (ITimedItem item, long deadline) = _due[_dueCursor++];
                 _ranWork = true;
-                item.Invoke();
+                item.Invoke(deadline);
                 if (ShouldStop())
                 {
                     return;

@@ -57,11 +57,11 @@ internal sealed class WorkQueue
     public bool TryTakeRunning([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem? item) => _running.TryDequeue(out item);
 
     /// <summary>Moves the timed items due at <paramref name="now"/> to <paramref name="due"/>, in order. Caller holds the gate.</summary>
-    public void CollectDueLocked(long now, List<ITimedItem> due)
+    public void CollectDueLocked(long now, List<(ITimedItem Item, long Deadline)> due)
     {
-        while (Timers.PopDue(now) is { } item)
+        while (Timers.PopDue(now, out long deadline) is { } item)
         {
-            due.Add(item);
+            due.Add((item, deadline));
         }
     }
 

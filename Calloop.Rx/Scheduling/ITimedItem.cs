@@ -8,12 +8,12 @@ namespace Calloop.Rx.Scheduling;
 /// </summary>
 internal interface ITimedItem
 {
-    /// <summary>Loop time (ticks since the loop's origin) when the item is due.</summary>
-    long Deadline { get; }
-
     /// <summary>The item's id in the timer heap while it is in it, or -1.</summary>
     int HeapId { get; set; }
 
-    /// <summary>Runs the item on the loop thread, outside the loop's lock.</summary>
-    void Invoke();
+    /// <summary>
+    /// Runs the item on the loop thread, outside the loop's lock. <paramref name="deadline"/> is the loop time it was
+    /// due at, as inserted into the heap (kept by the heap's node, so a timer needs no field of its own for it).
+    /// </summary>
+    void Invoke(long deadline);
 }

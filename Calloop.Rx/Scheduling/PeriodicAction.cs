@@ -37,7 +37,7 @@ internal sealed class PeriodicAction<TState>(EventLoop loop, TState state, TimeS
                 // Under TestScheduler's rule (EventLoop.DueWorkWaitsOneTick) a run already due waits one tick; the
                 // grid it came from stays, so a late run does not shift the runs after it.
                 Deadline = loop.DueWorkWaitsOneTick ? Math.Max(_grid.Value, loop.Time.NowTicks + 1) : _grid.Value;
-                loop.InsertTimerLocked(this);
+                loop.InsertTimerLocked(this, Deadline);
             }
         }
     }

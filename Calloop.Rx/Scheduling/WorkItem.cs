@@ -15,8 +15,6 @@ internal abstract class WorkItem : ITimedItem
     /// <summary>The item's id in the timer heap while it is in it, or -1.</summary>
     internal int HeapId = -1;
 
-    long ITimedItem.Deadline => Deadline;
-
     int ITimedItem.HeapId
     {
         get => HeapId;
@@ -26,5 +24,5 @@ internal abstract class WorkItem : ITimedItem
     /// <summary>Runs the item on the loop thread, outside the loop's lock.</summary>
     internal abstract void Invoke();
 
-    void ITimedItem.Invoke() => Invoke();
+    void ITimedItem.Invoke(long deadline) => Invoke();
 }

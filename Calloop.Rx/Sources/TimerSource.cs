@@ -15,10 +15,9 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
     private long _deadline;
 
     // The source is its own timer-heap entry (one object less per timer than a separate entry; 100,000 live timers
-    // are a lot of garbage-collector work): the deadline it is in the heap for, its id there, and whether it may
-    // still fire (false once disarmed, so an entry already popped as due in this dispatch does not). The heap keeps
-    // the order among equal deadlines itself.
-    private long _heapDeadline;
+    // are a lot of garbage-collector work): its id there, and whether it may still fire (false once disarmed, so an
+    // entry already popped as due in this dispatch does not). The heap's node keeps the deadline it was inserted
+    // with and hands it back when it fires, and the order among equal deadlines.
     private int _heapId = -1;
     private int _fireArmed;
 
@@ -41,8 +40,6 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
 
     internal override string Name => "Timer";
 
-    long ITimedItem.Deadline => _heapDeadline;
-
     int ITimedItem.HeapId
     {
         get => _heapId;
@@ -51,13 +48,13 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
 
     private protected override bool UsesToken => false;
 
-    void ITimedItem.Invoke()
+    void ITimedItem.Invoke(long deadline)
     {
         // Taken atomically rather than under the gate: a Disarm from another thread either comes first (no event) or
         // finds the event already under way, which may finish (the rule for disposal from another thread).
         if (Interlocked.Exchange(ref _fireArmed, 0) == 1)
         {
-            Loop.Cycle.DeliverTimer(this);
+            Loop.Cycle.DeliverTimer(this, deadline);
         }
     }
 
@@ -78,7 +75,7 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
 
     private protected override void OnEvent(Readiness readiness, Token token)
     {
-        long fired = _heapDeadline;
+        long fired = Loop.Cycle.FiredDeadline;
         Emit(Loop.Time.ToDateTimeOffset(fired));
         TimeoutAction action = _next?.Invoke(Loop.Time.ToDateTimeOffset(fired)) ?? TimeoutAction.Drop;
         switch (action.Kind)
@@ -117,8 +114,7 @@ public sealed class TimerSource : LoopSource<DateTimeOffset>, ITimedItem
 
     private void InsertLocked(long deadline)
     {
-        _heapDeadline = deadline;
         Volatile.Write(ref _fireArmed, 1);
-        Loop.InsertTimerLocked(this);
+        Loop.InsertTimerLocked(this, deadline);
     }
 }
